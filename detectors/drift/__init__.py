@@ -1,0 +1,1 @@
+"""Drift tests, one module per method."""

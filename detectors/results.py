@@ -1,0 +1,18 @@
+"""Result records of the detectors: frozen dataclasses with plain fields."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class DriftResult:
+    """Outcome of one drift test of one feature in one window."""
+
+    method: str
+    statistic: float
+    p_value: float | None
+    threshold: float
+    drifted: bool
+    n_reference: int
+    n_current: int

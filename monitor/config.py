@@ -1,0 +1,186 @@
+"""Model configuration (CONTRACT section 2): parsed, validated, refused as a whole when wrong.
+
+>>> cfg = parse_config({"model_id": "m", "task": "binary_classification", "window": "1h",
+...                     "features": [{"name": "age", "type": "numeric"}]})
+>>> cfg.window_ms, cfg.lateness.allowed_lateness_ms
+(3600000, 3600000)
+>>> try:
+...     parse_config({"model_id": "m", "task": "binary", "window": "1h", "features": []})
+... except ConfigError as exc:
+...     print(exc)
+task: Input should be 'binary_classification', 'multiclass_classification' or 'regression'; features: List should have at least 1 item after validation, not 0
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from monitor.timeutil import parse_duration
+
+MODEL_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$"
+RESERVED_SERIES = {"score", "prediction"}
+
+
+class ConfigError(ValueError):
+    """A model configuration is invalid; ``errors`` lists (field path, message) pairs."""
+
+    def __init__(self, errors: list[tuple[str, str]]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(f"{loc}: {msg}" for loc, msg in errors))
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Duration = Annotated[str | int, Field(description="e.g. 30s, 15m, 1h, 1d, 7d")]
+
+
+def _check_duration(value: str | int) -> str | int:
+    parse_duration(value)
+    return value
+
+
+class FeatureSpec(_Strict):
+    name: str = Field(pattern=NAME_PATTERN)
+    type: Literal["numeric", "categorical", "embedding"]
+
+
+class KpiSpec(_Strict):
+    name: str = Field(pattern=NAME_PATTERN)
+    numerator: str = Field(min_length=1, max_length=128)
+    denominator: str = Field(default="predictions", min_length=1, max_length=128)
+
+
+class LatenessConfig(_Strict):
+    """How long event time may run backwards (watermark) and how late a window may be revised."""
+
+    out_of_orderness: Duration = "5m"
+    allowed_lateness: Duration = "1h"
+    feedback_lateness: Duration = "7d"
+
+    _check = field_validator("out_of_orderness", "allowed_lateness", "feedback_lateness")(
+        _check_duration
+    )
+
+    @property
+    def out_of_orderness_ms(self) -> int:
+        return parse_duration(self.out_of_orderness)
+
+    @property
+    def allowed_lateness_ms(self) -> int:
+        return parse_duration(self.allowed_lateness)
+
+
+class DriftConfig(_Strict):
+    """PSI thresholds and the reference profile's resolution."""
+
+    warning: float = Field(default=0.1, gt=0)
+    alert: float = Field(default=0.25, gt=0)
+    min_samples: int = Field(default=50, ge=1)
+    bins: int = Field(default=10, ge=2, le=100)
+    max_categories: int = Field(default=50, ge=1, le=1000)
+    drift_share_alert: float = Field(default=0.5, gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DriftConfig:
+        if self.warning > self.alert:
+            raise ValueError("warning must not exceed alert")
+        return self
+
+
+class QualityConfig(_Strict):
+    """Absolute increase over the reference share that makes a warning or an alert."""
+
+    warning_increase: float = Field(default=0.05, ge=0, le=1)
+    alert_increase: float = Field(default=0.1, ge=0, le=1)
+
+
+class ModelConfig(_Strict):
+    model_id: str = Field(pattern=MODEL_ID_PATTERN)
+    task: Literal["binary_classification", "multiclass_classification", "regression"]
+    window: Duration
+    features: list[FeatureSpec] = Field(min_length=1, max_length=2000)
+    slices: list[str] = Field(default_factory=list, max_length=50)
+    kpis: list[KpiSpec] = Field(default_factory=list, max_length=100)
+    lateness: LatenessConfig = Field(default_factory=LatenessConfig)
+    drift: DriftConfig = Field(default_factory=DriftConfig)
+    quality: QualityConfig = Field(default_factory=QualityConfig)
+    description: str = Field(default="", max_length=2000)
+
+    _check_window = field_validator("window")(_check_duration)
+
+    @field_validator("window")
+    @classmethod
+    def _window_size(cls, value: str | int) -> str | int:
+        ms = parse_duration(value)
+        if ms < 1000 or ms > 366 * 86_400_000:
+            raise ValueError("window must be between 1s and 366d")
+        return value
+
+    @field_validator("features")
+    @classmethod
+    def _unique_features(cls, value: list[FeatureSpec]) -> list[FeatureSpec]:
+        names = [f.name for f in value]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"duplicate feature names: {', '.join(dupes)}")
+        return value
+
+    @field_validator("kpis")
+    @classmethod
+    def _unique_kpis(cls, value: list[KpiSpec]) -> list[KpiSpec]:
+        names = [k.name for k in value]
+        if len(set(names)) != len(names):
+            raise ValueError("duplicate KPI names")
+        return value
+
+    @field_validator("slices")
+    @classmethod
+    def _slice_names(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not name or len(name) > 128:
+                raise ValueError("slice dimensions must be non-empty names")
+        if len(set(value)) != len(value):
+            raise ValueError("duplicate slice dimensions")
+        return value
+
+    @cached_property
+    def window_ms(self) -> int:
+        return parse_duration(self.window)
+
+    @property
+    def feature_names(self) -> list[str]:
+        return [f.name for f in self.features]
+
+    def to_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+def parse_config(data: object) -> ModelConfig:
+    """Validate a configuration document; raise :class:`ConfigError` naming every bad field."""
+    if not isinstance(data, dict):
+        raise ConfigError([("<root>", "a model configuration must be a mapping")])
+    try:
+        return ModelConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(
+            [(".".join(str(p) for p in e["loc"]) or "<root>", e["msg"]) for e in exc.errors()]
+        ) from None
+
+
+def load_config_file(path: str | Path) -> ModelConfig:
+    """Read YAML or JSON from ``path`` and validate it."""
+    text = Path(path).read_text(encoding="utf-8")
+    try:
+        data = json.loads(text) if str(path).endswith(".json") else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise ConfigError([("<file>", f"cannot parse {path}: {exc}")]) from None
+    return parse_config(data)

@@ -1,0 +1,1 @@
+"""Storage: the ORM schema, engines and the repository functions the service calls."""

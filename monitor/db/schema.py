@@ -1,0 +1,231 @@
+"""The database schema (SQLAlchemy 2 declarative); Alembic's ``env.py`` reads this metadata.
+
+Times are integer epoch milliseconds (``*_ms`` or ``window_start``/``window_end``) so that
+SQLite and PostgreSQL store and compare them identically.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class ModelRow(Base):
+    """A registered model and its validated configuration (JSON)."""
+
+    __tablename__ = "models"
+    model_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    config: Mapped[str] = mapped_column(Text)
+    config_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at_ms: Mapped[int] = mapped_column(BigInteger)
+    updated_at_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class ReferenceRow(Base):
+    """A frozen reference profile; the highest version of a model is the active one."""
+
+    __tablename__ = "references"
+    __table_args__ = (UniqueConstraint("model_id", "version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    model_id: Mapped[str] = mapped_column(
+        String(128), ForeignKey("models.model_id", ondelete="CASCADE")
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    created_at_ms: Mapped[int] = mapped_column(BigInteger)
+    n_rows: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(512), default="")
+    profile: Mapped[str] = mapped_column(Text)
+
+
+class WindowRow(Base):
+    """One tumbling event-time window of one model: open, closed (records written) or final."""
+
+    __tablename__ = "windows"
+    __table_args__ = (Index(None, "status", "window_end"),)
+    model_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    window_start: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    window_end: Mapped[int] = mapped_column(BigInteger)
+    reference_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    needs_revision: Mapped[bool] = mapped_column(Boolean, default=False)
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    touches: Mapped[int] = mapped_column(BigInteger, default=0)
+    closed_at_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    finalized_at_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    merged_state: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class WindowPartitionStateRow(Base):
+    """The mergeable state one predictions-topic partition contributed to a window."""
+
+    __tablename__ = "window_partition_state"
+    model_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    window_start: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    kafka_partition: Mapped[int] = mapped_column(Integer, primary_key=True)
+    state: Mapped[str] = mapped_column(Text)
+    updated_at_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class MetricRecordRow(Base):
+    """CONTRACT section 3: every computed number (the table Grafana reads)."""
+
+    __tablename__ = "metric_records"
+    __table_args__ = (
+        Index(None, "model_id", "family", "window_start"),
+        Index(None, "model_id", "window_start"),
+    )
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                    primary_key=True, autoincrement=True)
+    model_id: Mapped[str] = mapped_column(String(128))
+    window_start: Mapped[int] = mapped_column(BigInteger)
+    window_end: Mapped[int] = mapped_column(BigInteger)
+    family: Mapped[str] = mapped_column(String(32))
+    metric: Mapped[str] = mapped_column(String(64))
+    feature: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    slice: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    threshold: Mapped[float | None] = mapped_column(Float, nullable=True)
+    p_value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    ci_low: Mapped[float | None] = mapped_column(Float, nullable=True)
+    ci_high: Mapped[float | None] = mapped_column(Float, nullable=True)
+    n: Mapped[int] = mapped_column(BigInteger, default=0)
+    status: Mapped[str] = mapped_column(String(24))
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    computed_at_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class ConsumerOffsetRow(Base):
+    """The truth about consumption: next offset per partition, advanced by compare-and-set,
+    plus the partition's event-time progress (watermark) and counters."""
+
+    __tablename__ = "consumer_offsets"
+    consumer_group: Mapped[str] = mapped_column(String(255), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(255), primary_key=True)
+    kafka_partition: Mapped[int] = mapped_column(Integer, primary_key=True)
+    next_offset: Mapped[int] = mapped_column(BigInteger)
+    highwater: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    max_event_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    watermark_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    caught_up_since_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    accepted: Mapped[int] = mapped_column(BigInteger, default=0)
+    duplicates: Mapped[int] = mapped_column(BigInteger, default=0)
+    late: Mapped[int] = mapped_column(BigInteger, default=0)
+    dead_letters: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class DeadLetterRow(Base):
+    """An event that could not be processed, with its reason; its offset advanced anyway."""
+
+    __tablename__ = "dead_letters"
+    __table_args__ = (Index(None, "reason"), Index(None, "model_id", "window_start"))
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                    primary_key=True, autoincrement=True)
+    received_at_ms: Mapped[int] = mapped_column(BigInteger)
+    stream: Mapped[str] = mapped_column(String(16))
+    topic: Mapped[str] = mapped_column(String(255))
+    kafka_partition: Mapped[int] = mapped_column(Integer)
+    kafka_offset: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[str] = mapped_column(String(512), default="")
+    payload_sha256: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    model_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    window_start: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class LateEventRow(Base):
+    """A valid event that arrived after its window's allowed lateness: counted, not applied."""
+
+    __tablename__ = "late_events"
+    __table_args__ = (Index(None, "model_id", "window_start"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                    primary_key=True, autoincrement=True)
+    received_at_ms: Mapped[int] = mapped_column(BigInteger)
+    model_id: Mapped[str] = mapped_column(String(128))
+    window_start: Mapped[int] = mapped_column(BigInteger)
+    event_id: Mapped[str] = mapped_column(String(256))
+    ts_ms: Mapped[int] = mapped_column(BigInteger)
+    topic: Mapped[str] = mapped_column(String(255))
+    kafka_partition: Mapped[int] = mapped_column(Integer)
+    kafka_offset: Mapped[int] = mapped_column(BigInteger)
+
+
+class ProcessedEventRow(Base):
+    """Event ids already applied (dedup): a replayed or duplicated event is ignored."""
+
+    __tablename__ = "processed_events"
+    model_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    stream: Mapped[str] = mapped_column(String(16), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(256), primary_key=True)
+    window_start: Mapped[int] = mapped_column(BigInteger)
+
+
+class PredictionRow(Base):
+    """The join store: one row per prediction, with its joined feedback (label, outcomes)."""
+
+    __tablename__ = "predictions"
+    __table_args__ = (Index(None, "model_id", "window_start"),)
+    model_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    prediction_id: Mapped[str] = mapped_column(String(256), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(256))
+    ts_ms: Mapped[int] = mapped_column(BigInteger)
+    window_start: Mapped[int] = mapped_column(BigInteger)
+    model_version: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    prediction: Mapped[str] = mapped_column(Text)
+    score: Mapped[str | None] = mapped_column(Text, nullable=True)
+    label: Mapped[str | None] = mapped_column(Text, nullable=True)
+    label_ts_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    outcomes: Mapped[str | None] = mapped_column(Text, nullable=True)
+    feedback_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class FeedbackRow(Base):
+    """Every feedback event; ``joined`` once its prediction has been seen."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (Index(None, "model_id", "prediction_id"), Index(None, "joined"))
+    model_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(256), primary_key=True)
+    prediction_id: Mapped[str] = mapped_column(String(256))
+    ts_ms: Mapped[int] = mapped_column(BigInteger)
+    label: Mapped[str | None] = mapped_column(Text, nullable=True)
+    has_label: Mapped[bool] = mapped_column(Boolean, default=False)
+    events: Mapped[str | None] = mapped_column(Text, nullable=True)
+    joined: Mapped[bool] = mapped_column(Boolean, default=False)
+    received_at_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class ApiKeyRow(Base):
+    """An API key: only its SHA-256 is stored; ``scopes`` is a comma-separated list."""
+
+    __tablename__ = "api_keys"
+    key_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), default="")
+    key_sha256: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[str] = mapped_column(String(128))
+    created_at_ms: Mapped[int] = mapped_column(BigInteger)
+    revoked_at_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)

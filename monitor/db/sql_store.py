@@ -1,0 +1,336 @@
+"""The database-backed :class:`~monitor.store.Store` (SQLite or PostgreSQL), bound to one
+connection inside one transaction. Also the consumer-offset operations of the worker."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, Table, and_, delete, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from monitor.db.schema import (
+    ConsumerOffsetRow,
+    DeadLetterRow,
+    FeedbackRow,
+    LateEventRow,
+    MetricRecordRow,
+    PredictionRow,
+    ProcessedEventRow,
+    WindowPartitionStateRow,
+    WindowRow,
+)
+from monitor.records import WARNING, IngestionCounts, MetricRecord
+from monitor.store import (
+    DeadLetter,
+    FeedbackRecord,
+    JoinedOutcome,
+    LateEvent,
+    PredictionRecord,
+    WindowInfo,
+)
+from monitor.timeutil import now_ms
+
+OFFSETS: Table = ConsumerOffsetRow.__table__  # type: ignore[assignment]
+WINDOWS: Table = WindowRow.__table__  # type: ignore[assignment]
+PSTATE: Table = WindowPartitionStateRow.__table__  # type: ignore[assignment]
+PROCESSED: Table = ProcessedEventRow.__table__  # type: ignore[assignment]
+PREDICTIONS: Table = PredictionRow.__table__  # type: ignore[assignment]
+FEEDBACK: Table = FeedbackRow.__table__  # type: ignore[assignment]
+DEAD: Table = DeadLetterRow.__table__  # type: ignore[assignment]
+LATE: Table = LateEventRow.__table__  # type: ignore[assignment]
+RECORDS: Table = MetricRecordRow.__table__  # type: ignore[assignment]
+IN_CHUNK = 500
+UNSET_OFFSET = -1
+
+
+def _chunks(items: Sequence[Any], size: int = IN_CHUNK) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else orjson.dumps(value).decode()
+
+
+class SqlStore:
+    """Store operations on ``conn``; the caller owns the transaction."""
+
+    def __init__(self, conn: Connection, consumer_group: str = "driftline",
+                 predictions_topic: str = "driftline.predictions",
+                 idle_timeout_ms: int = 30_000) -> None:
+        self.conn = conn
+        self.group = consumer_group
+        self.predictions_topic = predictions_topic
+        self.idle_timeout_ms = idle_timeout_ms
+        self._insert = (postgresql.insert if conn.dialect.name == "postgresql"
+                        else sqlite.insert)
+
+    # ------------------------------------------------------------ offsets (worker only)
+    def _offset_where(self, topic: str, partition: int) -> Any:
+        return and_(OFFSETS.c.consumer_group == self.group, OFFSETS.c.topic == topic,
+                    OFFSETS.c.kafka_partition == partition)
+
+    def ensure_partitions(self, topic: str, partitions: Sequence[int]) -> None:
+        now = now_ms()
+        rows = [{"consumer_group": self.group, "topic": topic, "kafka_partition": p,
+                 "next_offset": UNSET_OFFSET, "accepted": 0, "duplicates": 0, "late": 0,
+                 "dead_letters": 0, "updated_at_ms": now} for p in partitions]
+        if rows:
+            self.conn.execute(self._insert(OFFSETS).on_conflict_do_nothing(), rows)
+
+    def stored_offsets(self, topic: str) -> dict[int, int]:
+        rows = self.conn.execute(
+            select(OFFSETS.c.kafka_partition, OFFSETS.c.next_offset).where(
+                OFFSETS.c.consumer_group == self.group, OFFSETS.c.topic == topic))
+        return {int(p): int(o) for p, o in rows}
+
+    def advance_offset(self, topic: str, partition: int, expected: int, new: int) -> bool:
+        """Compare-and-set: only the consumer that read ``expected`` may move it to ``new``."""
+        result = self.conn.execute(
+            update(OFFSETS).where(self._offset_where(topic, partition),
+                                  OFFSETS.c.next_offset == expected)
+            .values(next_offset=new, updated_at_ms=now_ms()))
+        return result.rowcount == 1
+
+    def heartbeat(self, topic: str, partition: int, highwater: int | None,
+                  caught_up: bool) -> None:
+        now = now_ms()
+        since = func.coalesce(OFFSETS.c.caught_up_since_ms, now) if caught_up else None
+        self.conn.execute(update(OFFSETS).where(self._offset_where(topic, partition))
+                          .values(highwater=highwater, caught_up_since_ms=since))
+
+    # ------------------------------------------------------------ ingestion
+    def partition_max_event(self, topic: str, partition: int) -> int | None:
+        value = self.conn.execute(select(OFFSETS.c.max_event_ms).where(
+            self._offset_where(topic, partition))).scalar()
+        return None if value is None else int(value)
+
+    def claim_events(self, stream: str,
+                     items: list[tuple[str, str, int]]) -> set[tuple[str, str]]:
+        claimed: set[tuple[str, str]] = set()
+        stmt = self._insert(PROCESSED).on_conflict_do_nothing().returning(
+            PROCESSED.c.model_id, PROCESSED.c.event_id)
+        for chunk in _chunks(items, 2000):
+            rows = [{"model_id": m, "stream": stream, "event_id": e, "window_start": w}
+                    for m, e, w in chunk]
+            result = self.conn.execute(stmt, rows)
+            claimed.update((m, e) for m, e in result.all())
+        return claimed
+
+    def touch_window(self, model_id: str, window_start: int, window_end: int,
+                     reference_version: int) -> WindowInfo:
+        self.conn.execute(self._insert(WINDOWS).values(
+            model_id=model_id, window_start=window_start, window_end=window_end,
+            reference_version=reference_version, status="open", needs_revision=False,
+            revision=0, touches=0).on_conflict_do_nothing())
+        row = self.conn.execute(
+            update(WINDOWS).where(WINDOWS.c.model_id == model_id,
+                                  WINDOWS.c.window_start == window_start)
+            .values(touches=WINDOWS.c.touches + 1,
+                    needs_revision=or_(WINDOWS.c.needs_revision, WINDOWS.c.status == "closed"))
+            .returning(*self._window_cols())).one()
+        return self._info(row)
+
+    def load_partition_state(self, model_id: str, window_start: int,
+                             partition: int) -> bytes | None:
+        value = self.conn.execute(select(PSTATE.c.state).where(
+            PSTATE.c.model_id == model_id, PSTATE.c.window_start == window_start,
+            PSTATE.c.kafka_partition == partition)).scalar()
+        return None if value is None else value.encode()
+
+    def save_partition_state(self, model_id: str, window_start: int, partition: int,
+                             state: bytes) -> None:
+        stmt = self._insert(PSTATE).values(model_id=model_id, window_start=window_start,
+                                           kafka_partition=partition, state=state.decode(),
+                                           updated_at_ms=now_ms())
+        self.conn.execute(stmt.on_conflict_do_update(
+            index_elements=[PSTATE.c.model_id, PSTATE.c.window_start, PSTATE.c.kafka_partition],
+            set_={"state": stmt.excluded.state, "updated_at_ms": stmt.excluded.updated_at_ms}))
+
+    def insert_predictions(self, rows: list[PredictionRecord]) -> None:
+        self.conn.execute(self._insert(PREDICTIONS).on_conflict_do_nothing(), [
+            {"model_id": r.model_id, "prediction_id": r.prediction_id, "event_id": r.event_id,
+             "ts_ms": r.ts_ms, "window_start": r.window_start, "model_version": r.model_version,
+             "prediction": _json(r.prediction), "score": _json(r.score), "label": None,
+             "label_ts_ms": None, "outcomes": None, "feedback_count": 0} for r in rows])
+
+    def insert_feedback(self, rows: list[FeedbackRecord]) -> None:
+        now = now_ms()
+        self.conn.execute(self._insert(FEEDBACK).on_conflict_do_nothing(), [
+            {"model_id": r.model_id, "event_id": r.event_id, "prediction_id": r.prediction_id,
+             "ts_ms": r.ts_ms, "label": _json(r.label), "has_label": r.has_label,
+             "events": _json(r.events), "joined": False, "received_at_ms": now} for r in rows])
+
+    def join_feedback(self, model_id: str, prediction_ids: list[str]) -> int:
+        pending_any = self.conn.execute(select(FEEDBACK.c.event_id).where(
+            FEEDBACK.c.model_id == model_id, FEEDBACK.c.joined.is_(False)).limit(1)).first()
+        if pending_any is None:
+            return 0
+        joined = 0
+        for chunk in _chunks(sorted(set(prediction_ids))):
+            pending = self.conn.execute(select(FEEDBACK).where(
+                FEEDBACK.c.model_id == model_id, FEEDBACK.c.joined.is_(False),
+                FEEDBACK.c.prediction_id.in_(chunk))
+                .order_by(FEEDBACK.c.ts_ms, FEEDBACK.c.event_id)).mappings().all()
+            if not pending:
+                continue
+            ids = sorted({fb["prediction_id"] for fb in pending})
+            preds = {r["prediction_id"]: r for r in self.conn.execute(select(PREDICTIONS).where(
+                PREDICTIONS.c.model_id == model_id,
+                PREDICTIONS.c.prediction_id.in_(ids))).mappings()}
+            done: list[str] = []
+            outcomes: dict[str, JoinedOutcome] = {}
+            for fb in pending:
+                row = preds.get(fb["prediction_id"])
+                if row is None:
+                    continue
+                outcome = outcomes.get(fb["prediction_id"])
+                if outcome is None:
+                    outcome = JoinedOutcome(
+                        label=orjson.loads(row["label"]) if row["label"] else None,
+                        label_ts_ms=row["label_ts_ms"],
+                        outcomes=orjson.loads(row["outcomes"]) if row["outcomes"] else {},
+                        feedback_count=row["feedback_count"])
+                    outcomes[fb["prediction_id"]] = outcome
+                outcome.fold(FeedbackRecord(
+                    model_id, fb["event_id"], fb["prediction_id"], fb["ts_ms"],
+                    orjson.loads(fb["label"]) if fb["label"] else None, fb["has_label"],
+                    orjson.loads(fb["events"]) if fb["events"] else {}))
+                done.append(fb["event_id"])
+            for pid, o in outcomes.items():
+                self.conn.execute(update(PREDICTIONS).where(
+                    PREDICTIONS.c.model_id == model_id, PREDICTIONS.c.prediction_id == pid)
+                    .values(label=_json(o.label), label_ts_ms=o.label_ts_ms,
+                            outcomes=_json(o.outcomes), feedback_count=o.feedback_count))
+            for ev_chunk in _chunks(done):
+                self.conn.execute(update(FEEDBACK).where(
+                    FEEDBACK.c.model_id == model_id, FEEDBACK.c.event_id.in_(ev_chunk))
+                    .values(joined=True))
+            joined += len(done)
+        return joined
+
+    def add_dead_letters(self, rows: list[DeadLetter]) -> None:
+        now = now_ms()
+        self.conn.execute(DEAD.insert(), [
+            {"received_at_ms": now, "stream": d.stream, "topic": d.topic,
+             "kafka_partition": d.partition, "kafka_offset": d.offset, "reason": d.reason,
+             "detail": d.detail, "payload_sha256": hashlib.sha256(d.payload).hexdigest(),
+             "payload": d.payload, "model_id": d.model_id, "window_start": d.window_start}
+            for d in rows])
+
+    def add_late_events(self, rows: list[LateEvent]) -> None:
+        now = now_ms()
+        self.conn.execute(LATE.insert(), [
+            {"received_at_ms": now, "model_id": r.model_id, "window_start": r.window_start,
+             "event_id": r.event_id, "ts_ms": r.ts_ms, "topic": r.topic,
+             "kafka_partition": r.partition, "kafka_offset": r.offset} for r in rows])
+        counts: dict[tuple[str, int], int] = {}
+        for r in rows:
+            counts[(r.model_id, r.window_start)] = counts.get((r.model_id, r.window_start), 0) + 1
+        for (model_id, ws), k in counts.items():
+            self.conn.execute(update(RECORDS).where(
+                RECORDS.c.model_id == model_id, RECORDS.c.window_start == ws,
+                RECORDS.c.family == "ingestion", RECORDS.c.metric == "late_events")
+                .values(value=RECORDS.c.value + k, status=WARNING, computed_at_ms=now))
+
+    def save_partition_progress(self, topic: str, partition: int, max_event_ms: int | None,
+                                counters: dict[str, int]) -> None:
+        values: dict[str, Any] = {k: getattr(OFFSETS.c, k) + v for k, v in counters.items()}
+        if max_event_ms is not None:
+            values["max_event_ms"] = max_event_ms
+        values["updated_at_ms"] = now_ms()
+        self.conn.execute(update(OFFSETS).where(self._offset_where(topic, partition))
+                          .values(**values))
+
+    # ------------------------------------------------------------ windows
+    @staticmethod
+    def _window_cols() -> list[Any]:
+        c = WINDOWS.c
+        return [c.model_id, c.window_start, c.window_end, c.reference_version, c.status,
+                c.revision, c.needs_revision]
+
+    @staticmethod
+    def _info(row: Any) -> WindowInfo:
+        return WindowInfo(row[0], int(row[1]), int(row[2]), int(row[3] or 0), row[4],
+                          int(row[5]), bool(row[6]))
+
+    def global_event_time(self) -> int | None:
+        rows = self.conn.execute(select(OFFSETS.c.max_event_ms, OFFSETS.c.caught_up_since_ms)
+                                 .where(OFFSETS.c.consumer_group == self.group,
+                                        OFFSETS.c.topic == self.predictions_topic)).all()
+        now = now_ms()
+        considered = [m for m, since in rows
+                      if since is None or now - int(since) < self.idle_timeout_ms]
+        if not considered or any(m is None for m in considered):
+            return None
+        return min(int(m) for m in considered)
+
+    def windows_due(self, model_id: str, close_before: int,
+                    finalize_before: int) -> list[WindowInfo]:
+        c = WINDOWS.c
+        rows = self.conn.execute(select(*self._window_cols()).where(
+            c.model_id == model_id,
+            or_(and_(c.status == "open", c.window_end <= close_before),
+                and_(c.status == "closed",
+                     or_(c.needs_revision.is_(True), c.window_end <= finalize_before))))
+            .order_by(c.window_start)).all()
+        return [self._info(r) for r in rows]
+
+    def claim_window(self, info: WindowInfo, action: str) -> WindowInfo | None:
+        c = WINDOWS.c
+        row = self.conn.execute(update(WINDOWS).where(
+            c.model_id == info.model_id, c.window_start == info.window_start,
+            c.status == info.status, c.revision == info.revision,
+            c.needs_revision.is_(info.needs_revision))
+            .values(touches=c.touches + 1).returning(*self._window_cols())).first()
+        return None if row is None else self._info(row)
+
+    def partition_states(self, model_id: str, window_start: int) -> list[bytes]:
+        merged = self.conn.execute(select(WINDOWS.c.merged_state).where(
+            WINDOWS.c.model_id == model_id, WINDOWS.c.window_start == window_start)).scalar()
+        if merged:
+            return [merged.encode()]
+        rows = self.conn.execute(select(PSTATE.c.state).where(
+            PSTATE.c.model_id == model_id, PSTATE.c.window_start == window_start)
+            .order_by(PSTATE.c.kafka_partition)).scalars()
+        return [r.encode() for r in rows]
+
+    def ingestion_counts(self, model_id: str, window_start: int) -> IngestionCounts:
+        dead = self.conn.execute(select(func.count()).select_from(DEAD).where(
+            DEAD.c.model_id == model_id, DEAD.c.window_start == window_start)).scalar_one()
+        late = self.conn.execute(select(func.count()).select_from(LATE).where(
+            LATE.c.model_id == model_id, LATE.c.window_start == window_start)).scalar_one()
+        return IngestionCounts(dead_letters=int(dead), late_events=int(late))
+
+    def replace_records(self, model_id: str, window_start: int,
+                        records: list[MetricRecord]) -> None:
+        self.conn.execute(delete(RECORDS).where(RECORDS.c.model_id == model_id,
+                                                RECORDS.c.window_start == window_start))
+        now = now_ms()
+        if records:
+            self.conn.execute(RECORDS.insert(), [
+                {"model_id": r.model_id, "window_start": r.window_start,
+                 "window_end": r.window_end, "family": r.family, "metric": r.metric,
+                 "feature": r.feature, "slice": r.slice, "value": r.value,
+                 "threshold": r.threshold, "p_value": r.p_value, "ci_low": r.ci_low,
+                 "ci_high": r.ci_high, "n": r.n, "status": r.status, "revision": r.revision,
+                 "computed_at_ms": now} for r in records])
+
+    def finish_window(self, info: WindowInfo, status: str, merged_state: bytes,
+                      revision: int) -> None:
+        c = WINDOWS.c
+        now = now_ms()
+        values: dict[str, Any] = {"status": status, "needs_revision": False,
+                                  "revision": revision,
+                                  "closed_at_ms": func.coalesce(c.closed_at_ms, now)}
+        if status == "final":
+            values["finalized_at_ms"] = now
+            values["merged_state"] = merged_state.decode()
+        self.conn.execute(update(WINDOWS).where(
+            c.model_id == info.model_id, c.window_start == info.window_start).values(**values))
+        if status == "final":
+            self.conn.execute(delete(PSTATE).where(PSTATE.c.model_id == info.model_id,
+                                                   PSTATE.c.window_start == info.window_start))

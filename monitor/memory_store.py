@@ -1,0 +1,162 @@
+"""An in-process :class:`~monitor.store.Store` for backtest: same core, no database round trips."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+
+from monitor.records import INSUFFICIENT, OK, WARNING, IngestionCounts, MetricRecord
+from monitor.store import (
+    DeadLetter,
+    FeedbackRecord,
+    JoinedOutcome,
+    LateEvent,
+    PredictionRecord,
+    WindowInfo,
+)
+
+
+class MemoryStore:
+    def __init__(self) -> None:
+        self.claimed: set[tuple[str, str, str]] = set()
+        self.clocks: dict[tuple[str, int], int | None] = {}
+        self.windows: dict[tuple[str, int], WindowInfo] = {}
+        self.partition_blobs: dict[tuple[str, int], dict[int, bytes]] = {}
+        self.merged: dict[tuple[str, int], bytes] = {}
+        self.records: dict[tuple[str, int], list[MetricRecord]] = {}
+        self.predictions: dict[tuple[str, str], PredictionRecord] = {}
+        self.joined: dict[tuple[str, str], JoinedOutcome] = {}
+        self.pending: dict[tuple[str, str], list[FeedbackRecord]] = {}
+        self.dead_letters: list[DeadLetter] = []
+        self.late_events: list[LateEvent] = []
+        self.progress: dict[tuple[str, int], dict[str, int]] = {}
+
+    @contextmanager
+    def transaction(self) -> Iterator[MemoryStore]:
+        yield self
+
+    def partition_max_event(self, topic: str, partition: int) -> int | None:
+        return self.clocks.get((topic, partition))
+
+    def claim_events(self, stream: str,
+                     items: list[tuple[str, str, int]]) -> set[tuple[str, str]]:
+        new = set()
+        for model_id, event_id, _ in items:
+            key = (stream, model_id, event_id)
+            if key not in self.claimed:
+                self.claimed.add(key)
+                new.add((model_id, event_id))
+        return new
+
+    def touch_window(self, model_id: str, window_start: int, window_end: int,
+                     reference_version: int) -> WindowInfo:
+        key = (model_id, window_start)
+        info = self.windows.get(key)
+        if info is None:
+            info = WindowInfo(model_id, window_start, window_end, reference_version, "open", 0,
+                              False)
+        elif info.status == "closed":
+            info = replace(info, needs_revision=True)
+        self.windows[key] = info
+        return info
+
+    def load_partition_state(self, model_id: str, window_start: int,
+                             partition: int) -> bytes | None:
+        return self.partition_blobs.get((model_id, window_start), {}).get(partition)
+
+    def save_partition_state(self, model_id: str, window_start: int, partition: int,
+                             state: bytes) -> None:
+        self.partition_blobs.setdefault((model_id, window_start), {})[partition] = state
+
+    def insert_predictions(self, rows: list[PredictionRecord]) -> None:
+        for r in rows:
+            self.predictions.setdefault((r.model_id, r.prediction_id), r)
+
+    def insert_feedback(self, rows: list[FeedbackRecord]) -> None:
+        for r in rows:
+            self.pending.setdefault((r.model_id, r.prediction_id), []).append(r)
+
+    def join_feedback(self, model_id: str, prediction_ids: list[str]) -> int:
+        joined = 0
+        for pid in prediction_ids:
+            key = (model_id, pid)
+            if key not in self.predictions or key not in self.pending:
+                continue
+            outcome = self.joined.setdefault(key, JoinedOutcome())
+            for fb in sorted(self.pending.pop(key), key=lambda f: (f.ts_ms, f.event_id)):
+                outcome.fold(fb)
+                joined += 1
+        return joined
+
+    def add_dead_letters(self, rows: list[DeadLetter]) -> None:
+        self.dead_letters.extend(rows)
+
+    def add_late_events(self, rows: list[LateEvent]) -> None:
+        self.late_events.extend(rows)
+        for r in rows:
+            recs = self.records.get((r.model_id, r.window_start))
+            if not recs:
+                continue
+            self.records[(r.model_id, r.window_start)] = [
+                replace(x, value=(x.value or 0) + 1, status=WARNING)
+                if (x.family, x.metric) == ("ingestion", "late_events") else x for x in recs]
+
+    def save_partition_progress(self, topic: str, partition: int, max_event_ms: int | None,
+                                counters: dict[str, int]) -> None:
+        if max_event_ms is not None:
+            self.clocks[(topic, partition)] = max_event_ms
+        totals = self.progress.setdefault((topic, partition), {})
+        for k, v in counters.items():
+            totals[k] = totals.get(k, 0) + v
+
+    def global_event_time(self) -> int | None:
+        values = list(self.clocks.values())
+        if not values or any(v is None for v in values):
+            return None
+        return min(v for v in values if v is not None)
+
+    def windows_due(self, model_id: str, close_before: int,
+                    finalize_before: int) -> list[WindowInfo]:
+        return sorted(
+            (w for w in self.windows.values() if w.model_id == model_id and (
+                (w.status == "open" and w.window_end <= close_before)
+                or (w.status == "closed" and (w.needs_revision
+                                              or w.window_end <= finalize_before)))),
+            key=lambda w: w.window_start)
+
+    def claim_window(self, info: WindowInfo, action: str) -> WindowInfo | None:
+        current = self.windows.get((info.model_id, info.window_start))
+        return current if current == info else None
+
+    def partition_states(self, model_id: str, window_start: int) -> list[bytes]:
+        key = (model_id, window_start)
+        if key in self.merged:
+            return [self.merged[key]]
+        blobs = self.partition_blobs.get(key, {})
+        return [blobs[p] for p in sorted(blobs)]
+
+    def ingestion_counts(self, model_id: str, window_start: int) -> IngestionCounts:
+        return IngestionCounts(
+            dead_letters=sum(1 for d in self.dead_letters
+                             if d.model_id == model_id and d.window_start == window_start),
+            late_events=sum(1 for e in self.late_events
+                            if e.model_id == model_id and e.window_start == window_start))
+
+    def replace_records(self, model_id: str, window_start: int,
+                        records: list[MetricRecord]) -> None:
+        self.records[(model_id, window_start)] = list(records)
+
+    def finish_window(self, info: WindowInfo, status: str, merged_state: bytes,
+                      revision: int) -> None:
+        key = (info.model_id, info.window_start)
+        self.windows[key] = replace(info, status=status, needs_revision=False, revision=revision)
+        if status == "final":
+            self.merged[key] = merged_state
+            self.partition_blobs.pop(key, None)
+
+    def all_records(self) -> list[MetricRecord]:
+        return [r for key in sorted(self.records) for r in self.records[key]]
+
+
+__all__ = ["INSUFFICIENT", "OK", "MemoryStore"]

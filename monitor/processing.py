@@ -1,0 +1,348 @@
+"""The processing core shared by the worker and backtest: batches in, window state and records out.
+
+Determinism is the design rule: every decision about an event (duplicate, too late, which window)
+depends only on the event's own partition (its offset order and that partition's event-time
+clock), never on how far other partitions have got. So the final records of a window do not
+depend on how partitions are spread over workers: one worker or several give the same numbers.
+
+- A partition's clock is the largest event time it has accepted; a model's watermark in that
+  partition is the clock minus the model's allowed out-of-orderness.
+- An event whose window ended more than the allowed lateness before its partition's watermark is
+  too late: counted in the late-event store, not applied.
+- A window closes (records are written) when every partition's watermark has passed its end; a
+  window that receives late data after closing is revised; once the allowed lateness has passed
+  everywhere it is final and its partition states are merged into one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field, replace
+
+from monitor.config import ModelConfig
+from monitor.events import EventLimits, InvalidEvent, Prediction, decode_feedback, decode_prediction
+from monitor.records import MetricRecord, compute_window_records
+from monitor.reference import ReferenceProfile
+from monitor.store import (
+    DeadLetter,
+    FeedbackRecord,
+    LateEvent,
+    PredictionRecord,
+    Store,
+    WindowInfo,
+)
+from monitor.timeutil import now_ms, window_start
+from monitor.window_state import WindowState
+
+log = logging.getLogger(__name__)
+
+PREDICTIONS = "predictions"
+FEEDBACK = "feedback"
+MAX_DEAD_LETTER_PAYLOAD = 65_536
+
+
+@dataclass(frozen=True)
+class Message:
+    """One record from Kafka (or one line of a backtest file)."""
+
+    stream: str
+    topic: str
+    partition: int
+    offset: int
+    value: bytes
+
+
+@dataclass
+class ModelRuntime:
+    """A model's configuration with its active reference profile and older ones in use."""
+
+    config: ModelConfig
+    profile: ReferenceProfile
+    older_profiles: dict[int, ReferenceProfile] = field(default_factory=dict)
+    config_version: int = 0
+    window_ms: int = field(init=False)
+    out_of_orderness_ms: int = field(init=False)
+    allowed_lateness_ms: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.window_ms = self.config.window_ms
+        self.out_of_orderness_ms = self.config.lateness.out_of_orderness_ms
+        self.allowed_lateness_ms = self.config.lateness.allowed_lateness_ms
+
+    def profile_for(self, version: int, load: Callable[[int], ReferenceProfile | None]
+                    ) -> ReferenceProfile:
+        if version == self.profile.version:
+            return self.profile
+        if version not in self.older_profiles:
+            found = load(version) if version else ReferenceProfile.empty(self.config)
+            self.older_profiles[version] = found or ReferenceProfile.empty(self.config)
+        return self.older_profiles[version]
+
+
+class Registry:
+    """Models known to the processor. Subclasses load them from a database or from files."""
+
+    def get(self, model_id: str) -> ModelRuntime | None:
+        raise NotImplementedError
+
+    def all(self) -> list[ModelRuntime]:
+        raise NotImplementedError
+
+    def load_profile(self, model_id: str, version: int) -> ReferenceProfile | None:
+        raise NotImplementedError
+
+
+@dataclass
+class BatchStats:
+    accepted: int = 0
+    duplicates: int = 0
+    late: int = 0
+    dead_letters: int = 0
+    feedback: int = 0
+    dead_letter_reasons: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    def add(self, other: BatchStats) -> None:
+        self.accepted += other.accepted
+        self.duplicates += other.duplicates
+        self.late += other.late
+        self.dead_letters += other.dead_letters
+        self.feedback += other.feedback
+        for k, v in other.dead_letter_reasons.items():
+            self.dead_letter_reasons[k] += v
+
+
+@dataclass(frozen=True)
+class WindowChange:
+    model_id: str
+    window_start: int
+    action: str
+    records: list[MetricRecord]
+
+
+class Processor:
+    """Applies batches of messages to a :class:`Store`; closes, revises and finalizes windows."""
+
+    def __init__(self, registry: Registry, limits: EventLimits | None = None) -> None:
+        self.registry = registry
+        self.limits = limits or EventLimits()
+        self._limits = self.limits
+
+    # ----------------------------------------------------------------- ingestion
+    def apply_batch(self, store: Store, messages: Iterable[Message]) -> BatchStats:
+        """Apply messages (in offset order per partition) inside the caller's transaction."""
+        self._limits = replace(self.limits, now_ms=self.limits.now_ms or now_ms())
+        groups: dict[tuple[str, str, int], list[Message]] = defaultdict(list)
+        for m in messages:
+            groups[(m.stream, m.topic, m.partition)].append(m)
+        stats = BatchStats()
+        for (stream, topic, partition), msgs in groups.items():
+            if stream == PREDICTIONS:
+                self._predictions(store, topic, partition, msgs, stats)
+            else:
+                self._feedback(store, topic, partition, msgs, stats)
+        return stats
+
+    def _dead(self, m: Message, exc: InvalidEvent, rt: ModelRuntime | None) -> DeadLetter:
+        ws = window_start(exc.ts_ms, rt.window_ms) if rt and exc.ts_ms is not None else None
+        return DeadLetter(m.stream, m.topic, m.partition, m.offset, exc.reason,
+                          exc.detail[:500], m.value[:MAX_DEAD_LETTER_PAYLOAD],
+                          exc.model_id if rt else None, ws)
+
+    def _predictions(self, store: Store, topic: str, partition: int, msgs: list[Message],
+                     stats: BatchStats) -> None:
+        dead: list[DeadLetter] = []
+        valid: list[tuple[Message, Prediction, ModelRuntime, int]] = []
+        seen: set[tuple[str, str]] = set()
+        dup_by_window: dict[tuple[str, int], int] = defaultdict(int)
+        for m in msgs:
+            try:
+                p = decode_prediction(m.value, self._limits)
+            except InvalidEvent as exc:
+                dead.append(self._dead(m, exc, self.registry.get(exc.model_id or "")))
+                continue
+            rt = self.registry.get(p.model_id)
+            if rt is None:
+                dead.append(self._dead(m, InvalidEvent("unknown_model", p.model_id), None))
+                continue
+            ws = window_start(p.ts_ms, rt.window_ms)
+            key = (p.model_id, p.event_id)
+            if key in seen:
+                dup_by_window[(p.model_id, ws)] += 1
+                continue
+            seen.add(key)
+            valid.append((m, p, rt, ws))
+        claimed = store.claim_events(
+            PREDICTIONS, [(p.model_id, p.event_id, ws) for _, p, _, ws in valid])
+        clock = store.partition_max_event(topic, partition)
+        by_window: dict[tuple[str, int], list[Prediction]] = defaultdict(list)
+        late: list[LateEvent] = []
+        for m, p, rt, ws in valid:
+            if (p.model_id, p.event_id) not in claimed:
+                dup_by_window[(p.model_id, ws)] += 1
+                continue
+            if clock is not None and (ws + rt.window_ms + rt.allowed_lateness_ms
+                                      <= clock - rt.out_of_orderness_ms):
+                late.append(LateEvent(p.model_id, ws, p.event_id, p.ts_ms, topic, partition,
+                                      m.offset))
+                continue
+            by_window[(p.model_id, ws)].append(p)
+            clock = p.ts_ms if clock is None else max(clock, p.ts_ms)
+        accepted: list[Prediction] = []
+        for key in sorted(set(by_window) | set(dup_by_window)):
+            model_id, ws = key
+            events = by_window.get(key, [])
+            rt = self.registry.get(model_id)
+            assert rt is not None
+            info = store.touch_window(model_id, ws, ws + rt.window_ms, rt.profile.version)
+            if info.status == "final":
+                late.extend(LateEvent(model_id, ws, p.event_id, p.ts_ms, topic, partition, -1)
+                            for p in events)
+                continue
+            profile = rt.profile_for(info.reference_version,
+                                     lambda v, mid=model_id: self.registry.load_profile(mid, v))
+            blob = store.load_partition_state(model_id, ws, partition)
+            state = (WindowState.from_json(blob, rt.config, profile) if blob
+                     else WindowState(rt.config, profile))
+            state.update(events)
+            state.duplicates += dup_by_window.get(key, 0)
+            store.save_partition_state(model_id, ws, partition, state.to_json())
+            accepted.extend(events)
+        if accepted:
+            store.insert_predictions([
+                PredictionRecord(p.model_id, p.prediction_id, p.event_id, p.ts_ms,
+                                 window_start(p.ts_ms, self._rt(p.model_id).window_ms),
+                                 p.model_version, p.prediction, p.score) for p in accepted])
+            by_model: dict[str, list[str]] = defaultdict(list)
+            for p in accepted:
+                by_model[p.model_id].append(p.prediction_id)
+            for model_id, ids in by_model.items():
+                store.join_feedback(model_id, ids)
+        if late:
+            store.add_late_events(late)
+        if dead:
+            store.add_dead_letters(dead)
+        n_dups = sum(dup_by_window.values())
+        store.save_partition_progress(topic, partition, clock, {
+            "accepted": len(accepted), "duplicates": n_dups, "late": len(late),
+            "dead_letters": len(dead)})
+        stats.accepted += len(accepted)
+        stats.duplicates += n_dups
+        stats.late += len(late)
+        stats.dead_letters += len(dead)
+        for d in dead:
+            stats.dead_letter_reasons[d.reason] += 1
+
+    def _rt(self, model_id: str) -> ModelRuntime:
+        rt = self.registry.get(model_id)
+        assert rt is not None
+        return rt
+
+    def _feedback(self, store: Store, topic: str, partition: int, msgs: list[Message],
+                  stats: BatchStats) -> None:
+        dead: list[DeadLetter] = []
+        rows: dict[tuple[str, str], FeedbackRecord] = {}
+        dups = 0
+        for m in msgs:
+            try:
+                fb = decode_feedback(m.value, self._limits)
+            except InvalidEvent as exc:
+                dead.append(self._dead(m, exc, None))
+                continue
+            if self.registry.get(fb.model_id) is None:
+                dead.append(self._dead(m, InvalidEvent("unknown_model", fb.model_id), None))
+                continue
+            key = (fb.model_id, fb.event_id)
+            if key in rows:
+                dups += 1
+                continue
+            rows[key] = FeedbackRecord(fb.model_id, fb.event_id, fb.prediction_id, fb.ts_ms,
+                                       fb.label, fb.has_label, fb.events)
+        claimed = store.claim_events(
+            FEEDBACK, [(r.model_id, r.event_id, r.ts_ms) for r in rows.values()])
+        new = [r for k, r in rows.items() if k in claimed]
+        dups += len(rows) - len(new)
+        if new:
+            store.insert_feedback(new)
+            by_model: dict[str, list[str]] = defaultdict(list)
+            for r in new:
+                by_model[r.model_id].append(r.prediction_id)
+            for model_id, ids in by_model.items():
+                store.join_feedback(model_id, sorted(set(ids)))
+        if dead:
+            store.add_dead_letters(dead)
+        store.save_partition_progress(topic, partition, None, {
+            "accepted": len(new), "duplicates": dups, "late": 0, "dead_letters": len(dead)})
+        stats.feedback += len(new)
+        stats.duplicates += dups
+        stats.dead_letters += len(dead)
+        for d in dead:
+            stats.dead_letter_reasons[d.reason] += 1
+
+    # ---------------------------------------------------------------- windows
+    def maintain(self, transaction: Callable[[], AbstractContextManager[Store]],
+                 flush: bool = False) -> list[WindowChange]:
+        """Close, revise and finalize every window that is due, each in its own transaction.
+
+        ``flush`` (backtest at end of input) treats event time as having reached infinity.
+        """
+        with transaction() as store:
+            event_time = store.global_event_time()
+        if event_time is None and not flush:
+            return []
+        changes: list[WindowChange] = []
+        for rt in self.registry.all():
+            if flush:
+                close_before = finalize_before = 2**62
+            else:
+                assert event_time is not None
+                close_before = event_time - rt.out_of_orderness_ms
+                finalize_before = close_before - rt.allowed_lateness_ms
+            with transaction() as store:
+                due = store.windows_due(rt.config.model_id, close_before, finalize_before)
+            for info in due:
+                change = self._settle(transaction, rt, info, finalize_before)
+                if change is not None:
+                    changes.append(change)
+        return changes
+
+    def _settle(self, transaction: Callable[[], AbstractContextManager[Store]],
+                rt: ModelRuntime, info: WindowInfo, finalize_before: int) -> WindowChange | None:
+        final = info.window_end <= finalize_before
+        action = "close" if info.status == "open" else "revise" if info.needs_revision else (
+            "finalize")
+        with transaction() as store:
+            claimed = store.claim_window(info, action)
+            if claimed is None:
+                return None
+            profile = rt.profile_for(
+                claimed.reference_version,
+                lambda v: self.registry.load_profile(rt.config.model_id, v))
+            merged = WindowState(rt.config, profile)
+            for blob in store.partition_states(claimed.model_id, claimed.window_start):
+                merged.merge(WindowState.from_json(blob, rt.config, profile))
+            records: list[MetricRecord] = []
+            revision = {"close": 0, "revise": claimed.revision + 1}.get(action, claimed.revision)
+            if action != "finalize":
+                counts = store.ingestion_counts(claimed.model_id, claimed.window_start)
+                records = compute_window_records(rt.config, profile, claimed.window_start,
+                                                 merged, counts, revision)
+                store.replace_records(claimed.model_id, claimed.window_start, records)
+            store.finish_window(claimed, "final" if final else "closed", merged.to_json(),
+                                revision)
+        log.info("window %s", action, extra={"model_id": rt.config.model_id,
+                                              "window_start": info.window_start})
+        return WindowChange(rt.config.model_id, info.window_start, action, records)
+
+
+def chunks(items: Iterable[Message], size: int) -> Iterator[list[Message]]:
+    batch: list[Message] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
