@@ -1,0 +1,220 @@
+"""The ``driftline`` command line (CONTRACT section 4)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from monitor.settings import Settings, get_settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = get_settings()
+    changes: dict[str, Any] = {}
+    for name in ("database_url", "kafka_bootstrap_servers", "consumer_group",
+                 "predictions_topic", "feedback_topic"):
+        value = getattr(args, name, None)
+        if value:
+            changes[name] = value
+    return settings.replace(**changes) if changes else settings
+
+
+def _fail(message: str) -> int:
+    print(f"driftline: error: {message}", file=sys.stderr)
+    return 2
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from monitor.db.migrate import upgrade
+
+    settings = _settings(args)
+    upgrade(settings.database_url)
+    print(f"database at head: {settings.database_url}")
+    return 0
+
+
+def _engine(args: argparse.Namespace) -> Any:
+    from monitor.db.engine import make_engine
+
+    return make_engine(_settings(args).database_url)
+
+
+def cmd_models_apply(args: argparse.Namespace) -> int:
+    from monitor.config import ConfigError, load_config_file
+    from monitor.db import repository
+
+    try:
+        config = load_config_file(args.file)
+    except ConfigError as exc:
+        return _fail(f"{args.file}: invalid model configuration, nothing applied:\n  "
+                     + "\n  ".join(f"{loc}: {msg}" for loc, msg in exc.errors))
+    except OSError as exc:
+        return _fail(str(exc))
+    with _engine(args).begin() as conn:
+        created = repository.upsert_model(conn, config)
+    print(f"model {config.model_id} {'created' if created else 'updated'}")
+    return 0
+
+
+def cmd_reference_set(args: argparse.Namespace) -> int:
+    from monitor.db import repository
+    from monitor.reference import ReferenceError, read_reference_file
+
+    engine = _engine(args)
+    with engine.begin() as conn:
+        config = repository.get_model(conn, args.model_id)
+        if config is None:
+            return _fail(f"unknown model {args.model_id!r}: apply its configuration first")
+        try:
+            cols = read_reference_file(config, Path(args.file))
+        except (ReferenceError, OSError) as exc:
+            return _fail(f"{args.file}: {exc}")
+        info = repository.set_reference(conn, config, cols, source=str(args.file))
+    print(f"reference v{info.version} for {args.model_id}: {info.n_rows:,} rows")
+    return 0
+
+
+def cmd_keys_create(args: argparse.Namespace) -> int:
+    from monitor.keys import create_key
+
+    try:
+        with _engine(args).begin() as conn:
+            key = create_key(conn, args.scope, name=args.name or "")
+    except ValueError as exc:
+        return _fail(str(exc))
+    print(key)
+    print(f"scopes: {', '.join(args.scope)} (the key is shown once; only its hash is stored)",
+          file=sys.stderr)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from monitor.api.app import create_app
+
+    settings = _settings(args)
+    uvicorn.run(create_app(settings), host=args.host or settings.api_host,
+                port=args.port or settings.api_port, log_level="info")
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from monitor.worker import main
+
+    return main(_settings(args))
+
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    from monitor.backtest import run_backtest, summarize, write_outputs
+    from monitor.config import ConfigError, load_config_file
+    from monitor.reference import ReferenceError
+
+    try:
+        config = load_config_file(args.config)
+        result = run_backtest(config, Path(args.reference) if args.reference else None,
+                              Path(args.predictions),
+                              Path(args.feedback) if args.feedback else None,
+                              progress=sys.stderr)
+    except ConfigError as exc:
+        return _fail(f"{args.config}: {exc}")
+    except (ReferenceError, OSError) as exc:
+        return _fail(str(exc))
+    write_outputs(result, Path(args.out))
+    summarize(result)
+    print(f"wrote {args.out}/metrics.jsonl, alerts.jsonl, triggers.jsonl, dead_letters.jsonl")
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from monitor.simulate_cli import run
+
+    return run(args, _settings(args))
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from monitor.demo import run_demo
+
+    return run_demo(duration_s=args.duration, workdir=Path(args.workdir))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="driftline", description=__doc__)
+    parser.add_argument("--database-url", dest="database_url",
+                        help="overrides DRIFTLINE_DATABASE_URL")
+    parser.add_argument("--bootstrap-servers", dest="kafka_bootstrap_servers",
+                        help="overrides DRIFTLINE_KAFKA_BOOTSTRAP_SERVERS")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="everything embedded, with simulated traffic and drift")
+    demo.add_argument("--duration", type=float, default=60.0, help="seconds (default 60)")
+    demo.add_argument("--workdir", default=".driftline/demo")
+    demo.set_defaults(func=cmd_demo)
+
+    serve = sub.add_parser("serve", help="the HTTP API")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(func=cmd_serve)
+
+    worker = sub.add_parser("worker", help="the Kafka consumers")
+    worker.add_argument("--group", dest="consumer_group")
+    worker.set_defaults(func=cmd_worker)
+
+    db = sub.add_parser("db", help="database schema")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="Alembic migrations to head").set_defaults(
+        func=cmd_db_upgrade)
+
+    models = sub.add_parser("models", help="model configurations")
+    models_sub = models.add_subparsers(dest="models_command", required=True)
+    apply = models_sub.add_parser("apply", help="register or update a model from YAML/JSON")
+    apply.add_argument("file")
+    apply.set_defaults(func=cmd_models_apply)
+
+    ref = sub.add_parser("reference", help="reference data")
+    ref_sub = ref.add_subparsers(dest="reference_command", required=True)
+    ref_set = ref_sub.add_parser("set", help="set reference data (JSONL, JSON, CSV, Parquet)")
+    ref_set.add_argument("model_id")
+    ref_set.add_argument("file")
+    ref_set.set_defaults(func=cmd_reference_set)
+
+    keys = sub.add_parser("keys", help="API keys")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    create = keys_sub.add_parser("create", help="create a key (printed once)")
+    create.add_argument("--scope", action="append", required=True,
+                        choices=["read", "write", "trigger", "admin"])
+    create.add_argument("--name")
+    create.set_defaults(func=cmd_keys_create)
+
+    sim = sub.add_parser("simulate", help="produce synthetic traffic to Kafka or files")
+    from monitor.simulate_cli import add_arguments
+
+    add_arguments(sim)
+    sim.set_defaults(func=cmd_simulate)
+
+    bt = sub.add_parser("backtest", help="the service's computation over files")
+    bt.add_argument("--config", required=True)
+    bt.add_argument("--reference")
+    bt.add_argument("--predictions", required=True)
+    bt.add_argument("--feedback")
+    bt.add_argument("--out", required=True)
+    bt.set_defaults(func=cmd_backtest)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else get_settings().log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("kafka").setLevel(logging.WARNING)
+    code: int = args.func(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
