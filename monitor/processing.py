@@ -332,7 +332,7 @@ class Processor:
                 store.replace_records(claimed.model_id, claimed.window_start, records)
             store.finish_window(claimed, "final" if final else "closed", merged.to_json(),
                                 revision)
-        log.info("window %s", action, extra={"model_id": rt.config.model_id,
+        log.debug("window %s", action, extra={"model_id": rt.config.model_id,
                                               "window_start": info.window_start})
         return WindowChange(rt.config.model_id, info.window_start, action, records)
 

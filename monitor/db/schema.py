@@ -141,7 +141,8 @@ class DeadLetterRow(Base):
     """An event that could not be processed, with its reason; its offset advanced anyway."""
 
     __tablename__ = "dead_letters"
-    __table_args__ = (Index(None, "reason"), Index(None, "model_id", "window_start"))
+    __table_args__ = (Index(None, "reason"), Index(None, "model_id", "window_start"),
+                      UniqueConstraint("stream", "topic", "kafka_partition", "kafka_offset"))
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
                                     primary_key=True, autoincrement=True)
     received_at_ms: Mapped[int] = mapped_column(BigInteger)

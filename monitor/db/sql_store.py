@@ -214,7 +214,7 @@ class SqlStore:
 
     def add_dead_letters(self, rows: list[DeadLetter]) -> None:
         now = now_ms()
-        self.conn.execute(DEAD.insert(), [
+        self.conn.execute(self._insert(DEAD).on_conflict_do_nothing(), [
             {"received_at_ms": now, "stream": d.stream, "topic": d.topic,
              "kafka_partition": d.partition, "kafka_offset": d.offset, "reason": d.reason,
              "detail": d.detail, "payload_sha256": hashlib.sha256(d.payload).hexdigest(),

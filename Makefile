@@ -1,0 +1,42 @@
+# Driftline: `make demo` runs the whole service embedded; `make test` runs the tests.
+# Each target creates .venv and installs what it needs by itself.
+
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check -q
+DEMO_SECONDS ?= 60
+
+.PHONY: demo test bench lint typecheck clean
+
+$(PY):
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need Python 3.11 ($(PYTHON))"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.stamp-base: pyproject.toml | $(PY)
+	$(PIP) install -e .
+	@touch $@
+
+$(VENV)/.stamp-test: pyproject.toml $(VENV)/.stamp-base
+	$(PIP) install -e ".[test]"
+	@touch $@
+
+$(VENV)/.stamp-bench: pyproject.toml $(VENV)/.stamp-test
+	$(PIP) install -e ".[test,bench]"
+	@touch $@
+
+demo: $(VENV)/.stamp-base
+	$(VENV)/bin/driftline demo --duration $(DEMO_SECONDS)
+
+test: $(VENV)/.stamp-test
+	$(PY) -m pytest -q -p no:cacheprovider
+
+lint: $(VENV)/.stamp-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+bench: $(VENV)/.stamp-bench
+	$(PY) -m benchmarks.run --out docs/benchmarks.md
+
+clean:
+	rm -rf .driftline .pytest_cache .mypy_cache .ruff_cache

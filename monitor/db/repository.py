@@ -1,0 +1,262 @@
+"""What the API and the CLI read and write: models, references, metric records, windows and
+dead letters.
+
+Plain functions over a SQLAlchemy :class:`~sqlalchemy.Connection`; the caller owns the
+transaction (``with engine.begin() as conn: upsert_model(conn, cfg)``). No web framework here:
+the CLI calls the same functions as the HTTP routes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, Table, and_, delete, func, insert, or_, select, update
+
+from monitor.config import ModelConfig, parse_config
+from monitor.db.schema import (
+    DeadLetterRow,
+    MetricRecordRow,
+    ModelRow,
+    ReferenceRow,
+    WindowPartitionStateRow,
+    WindowRow,
+)
+from monitor.records import MetricRecord
+from monitor.reference import ReferenceColumns, build_profile
+from monitor.timeutil import now_ms
+
+MODELS: Table = ModelRow.__table__  # type: ignore[assignment]
+REFERENCES: Table = ReferenceRow.__table__  # type: ignore[assignment]
+RECORDS: Table = MetricRecordRow.__table__  # type: ignore[assignment]
+WINDOWS: Table = WindowRow.__table__  # type: ignore[assignment]
+PSTATE: Table = WindowPartitionStateRow.__table__  # type: ignore[assignment]
+DEAD: Table = DeadLetterRow.__table__  # type: ignore[assignment]
+SOURCE_MAX = 512
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    config: ModelConfig
+    config_version: int
+    created_at_ms: int
+    updated_at_ms: int
+
+
+@dataclass(frozen=True)
+class ReferenceInfo:
+    model_id: str
+    version: int
+    n_rows: int
+    created_at_ms: int
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class StoredMetric:
+    """A metric record as stored: its row id (for keyset pagination) and when it was computed."""
+
+    id: int
+    record: MetricRecord
+    computed_at_ms: int
+
+
+@dataclass(frozen=True)
+class WindowSummary:
+    model_id: str
+    window_start: int
+    window_end: int
+    status: str
+    revision: int
+    needs_revision: bool
+    reference_version: int | None
+    closed_at_ms: int | None
+    finalized_at_ms: int | None
+    n_events: int | None  # from the window's ``ingestion/events`` record; None until computed
+
+
+@dataclass(frozen=True)
+class DeadLetterInfo:
+    id: int
+    received_at_ms: int
+    stream: str
+    topic: str
+    partition: int
+    offset: int
+    reason: str
+    detail: str
+    payload_sha256: str
+    payload_size: int
+    model_id: str | None
+    window_start: int | None
+
+
+# ---------------------------------------------------------------- models
+def _config_text(config: ModelConfig) -> str:
+    return orjson.dumps(config.to_json(), option=orjson.OPT_SORT_KEYS).decode()
+
+
+def upsert_model(conn: Connection, config: ModelConfig) -> bool:
+    """Register ``config`` or replace the stored one; True if the model was created.
+
+    An update bumps ``config_version`` (workers reload on it); re-applying an identical
+    configuration changes nothing.
+    """
+    text = _config_text(config)
+    row = conn.execute(select(MODELS.c.config, MODELS.c.config_version)
+                       .where(MODELS.c.model_id == config.model_id)).first()
+    now = now_ms()
+    if row is None:
+        conn.execute(insert(MODELS).values(model_id=config.model_id, config=text,
+                                           config_version=1, created_at_ms=now,
+                                           updated_at_ms=now))
+        return True
+    if orjson.loads(row[0]) != orjson.loads(text):
+        conn.execute(update(MODELS).where(MODELS.c.model_id == config.model_id).values(
+            config=text, config_version=MODELS.c.config_version + 1, updated_at_ms=now))
+    return False
+
+
+def _info(row: Any) -> ModelInfo:
+    return ModelInfo(parse_config(orjson.loads(row.config)), int(row.config_version),
+                     int(row.created_at_ms), int(row.updated_at_ms))
+
+
+def get_model_info(conn: Connection, model_id: str) -> ModelInfo | None:
+    row = conn.execute(select(MODELS).where(MODELS.c.model_id == model_id)).first()
+    return None if row is None else _info(row)
+
+
+def list_model_infos(conn: Connection) -> list[ModelInfo]:
+    return [_info(r) for r in conn.execute(select(MODELS).order_by(MODELS.c.model_id))]
+
+
+def get_model(conn: Connection, model_id: str) -> ModelConfig | None:
+    info = get_model_info(conn, model_id)
+    return None if info is None else info.config
+
+
+def list_models(conn: Connection) -> list[ModelConfig]:
+    return [i.config for i in list_model_infos(conn)]
+
+
+def delete_model(conn: Connection, model_id: str) -> bool:
+    """Delete a model with its references, windows, partition states and metric records."""
+    for table in (RECORDS, PSTATE, WINDOWS, REFERENCES):
+        conn.execute(delete(table).where(table.c.model_id == model_id))
+    return conn.execute(delete(MODELS).where(MODELS.c.model_id == model_id)).rowcount > 0
+
+
+# ---------------------------------------------------------------- references
+def set_reference(conn: Connection, config: ModelConfig, cols: ReferenceColumns,
+                  source: str) -> ReferenceInfo:
+    """Freeze ``cols`` into the model's next reference version (the active one from now on)."""
+    current = conn.execute(select(func.max(REFERENCES.c.version))
+                           .where(REFERENCES.c.model_id == config.model_id)).scalar()
+    version = int(current or 0) + 1
+    profile = build_profile(config, cols, version)
+    info = ReferenceInfo(config.model_id, version, cols.n_rows, now_ms(), source[:SOURCE_MAX])
+    conn.execute(insert(REFERENCES).values(
+        model_id=info.model_id, version=info.version, created_at_ms=info.created_at_ms,
+        n_rows=info.n_rows, source=info.source,
+        profile=orjson.dumps(profile.to_json(), option=orjson.OPT_SERIALIZE_NUMPY).decode()))
+    return info
+
+
+def get_reference_info(conn: Connection, model_id: str) -> ReferenceInfo | None:
+    """The active (highest) reference version of a model, without its profile."""
+    c = REFERENCES.c
+    row = conn.execute(select(c.model_id, c.version, c.n_rows, c.created_at_ms, c.source)
+                       .where(c.model_id == model_id).order_by(c.version.desc()).limit(1)).first()
+    return None if row is None else ReferenceInfo(row[0], int(row[1]), int(row[2]),
+                                                  int(row[3]), row[4] or "")
+
+
+# ---------------------------------------------------------------- metric records
+def query_metrics(conn: Connection, model_id: str, *, family: str | None = None,
+                  metric: str | None = None, feature: str | None = None,
+                  slice: str | None = None, status: str | None = None,
+                  start_ms: int | None = None, end_ms: int | None = None, limit: int = 100,
+                  after: tuple[int, int] | None = None) -> list[StoredMetric]:
+    """Records with ``window_start`` in ``[start_ms, end_ms)``, ordered by (window_start, id).
+
+    ``after`` is the (window_start, id) of the last record of the previous page: keyset
+    pagination that stays exact while records of other windows are replaced.
+    """
+    c = RECORDS.c
+    conds: list[Any] = [c.model_id == model_id]
+    for column, value in ((c.family, family), (c.metric, metric), (c.feature, feature),
+                          (c.slice, slice), (c.status, status)):
+        if value is not None:
+            conds.append(column == value)
+    if start_ms is not None:
+        conds.append(c.window_start >= start_ms)
+    if end_ms is not None:
+        conds.append(c.window_start < end_ms)
+    if after is not None:
+        conds.append(or_(c.window_start > after[0],
+                         and_(c.window_start == after[0], c.id > after[1])))
+    rows = conn.execute(select(RECORDS).where(*conds)
+                        .order_by(c.window_start, c.id).limit(limit))
+    return [StoredMetric(int(r.id), MetricRecord(
+        r.model_id, int(r.window_start), int(r.window_end), r.family, r.metric, r.feature,
+        r.slice, r.value, r.threshold, r.p_value, r.ci_low, r.ci_high, int(r.n), r.status,
+        int(r.revision)), int(r.computed_at_ms)) for r in rows]
+
+
+# ---------------------------------------------------------------- windows
+def list_windows(conn: Connection, model_id: str, limit: int, *, status: str | None = None,
+                 before: int | None = None) -> list[WindowSummary]:
+    """Windows of a model, newest first; ``before`` is the last window_start already seen."""
+    c, r = WINDOWS.c, RECORDS.c
+    n_events = (select(r.n).where(r.model_id == c.model_id, r.window_start == c.window_start,
+                                  r.family == "ingestion", r.metric == "events",
+                                  r.slice.is_(None))
+                .limit(1).correlate(WINDOWS).scalar_subquery())
+    conds: list[Any] = [c.model_id == model_id]
+    if status is not None:
+        conds.append(c.status == status)
+    if before is not None:
+        conds.append(c.window_start < before)
+    rows = conn.execute(select(c.model_id, c.window_start, c.window_end, c.status, c.revision,
+                               c.needs_revision, c.reference_version, c.closed_at_ms,
+                               c.finalized_at_ms, n_events.label("n_events"))
+                        .where(*conds).order_by(c.window_start.desc()).limit(limit))
+    return [WindowSummary(row.model_id, int(row.window_start), int(row.window_end), row.status,
+                          int(row.revision), bool(row.needs_revision), row.reference_version,
+                          row.closed_at_ms, row.finalized_at_ms,
+                          None if row.n_events is None else int(row.n_events))
+            for row in rows]
+
+
+# ---------------------------------------------------------------- dead letters
+def dead_letter_summary(conn: Connection, model_id: str | None = None) -> dict[str, int]:
+    """Dead-letter counts by reason (all models, or one)."""
+    stmt = select(DEAD.c.reason, func.count()).group_by(DEAD.c.reason).order_by(DEAD.c.reason)
+    if model_id is not None:
+        stmt = stmt.where(DEAD.c.model_id == model_id)
+    return {reason: int(n) for reason, n in conn.execute(stmt)}
+
+
+def list_dead_letters(conn: Connection, limit: int, reason: str | None = None, *,
+                      model_id: str | None = None,
+                      before_id: int | None = None) -> list[DeadLetterInfo]:
+    """Dead letters, newest first, without their payload (its SHA-256 and size only)."""
+    c = DEAD.c
+    conds: list[Any] = []
+    if reason is not None:
+        conds.append(c.reason == reason)
+    if model_id is not None:
+        conds.append(c.model_id == model_id)
+    if before_id is not None:
+        conds.append(c.id < before_id)
+    rows = conn.execute(select(c.id, c.received_at_ms, c.stream, c.topic, c.kafka_partition,
+                               c.kafka_offset, c.reason, c.detail, c.payload_sha256,
+                               func.length(c.payload).label("size"), c.model_id,
+                               c.window_start)
+                        .where(*conds).order_by(c.id.desc()).limit(limit))
+    return [DeadLetterInfo(int(r.id), int(r.received_at_ms), r.stream, r.topic,
+                           int(r.kafka_partition), int(r.kafka_offset), r.reason, r.detail or "",
+                           r.payload_sha256, int(r.size or 0), r.model_id, r.window_start)
+            for r in rows]
