@@ -53,8 +53,11 @@ def cmd_models_apply(args: argparse.Namespace) -> int:
                      + "\n  ".join(f"{loc}: {msg}" for loc, msg in exc.errors))
     except OSError as exc:
         return _fail(str(exc))
-    with _engine(args).begin() as conn:
-        created = repository.upsert_model(conn, config)
+    try:
+        with _engine(args).begin() as conn:
+            created = repository.upsert_model(conn, config)
+    except ConfigError as exc:
+        return _fail(f"{args.file}: invalid model configuration, nothing applied: {exc}")
     print(f"model {config.model_id} {'created' if created else 'updated'}")
     return 0
 

