@@ -94,13 +94,15 @@ class MemoryStore:
 
     def add_late_events(self, rows: list[LateEvent]) -> None:
         self.late_events.extend(rows)
-        for r in rows:
-            recs = self.records.get((r.model_id, r.window_start))
-            if not recs:
-                continue
-            self.records[(r.model_id, r.window_start)] = [
-                replace(x, value=(x.value or 0) + 1, status=WARNING)
-                if (x.family, x.metric) == ("ingestion", "late_events") else x for x in recs]
+
+    def bump_ingestion_record(self, model_id: str, window_start: int, metric: str,
+                              count: int) -> None:
+        recs = self.records.get((model_id, window_start))
+        if recs:
+            self.records[(model_id, window_start)] = [
+                replace(x, value=(x.value or 0) + count,
+                        status=WARNING if metric == "late_events" else x.status)
+                if (x.family, x.metric) == ("ingestion", metric) else x for x in recs]
 
     def save_partition_progress(self, topic: str, partition: int, max_event_ms: int | None,
                                 counters: dict[str, int]) -> None:

@@ -200,6 +200,8 @@ class Processor:
             if info.status == "final":
                 late.extend(LateEvent(model_id, ws, p.event_id, p.ts_ms, topic, partition, -1)
                             for p in events)
+                if dup_by_window.get(key):
+                    store.bump_ingestion_record(model_id, ws, "duplicates", dup_by_window[key])
                 continue
             profile = rt.profile_for(info.reference_version,
                                      lambda v, mid=model_id: self.registry.load_profile(mid, v))
@@ -222,6 +224,11 @@ class Processor:
                 store.join_feedback(model_id, ids)
         if late:
             store.add_late_events(late)
+            late_by_window: dict[tuple[str, int], int] = defaultdict(int)
+            for e in late:
+                late_by_window[(e.model_id, e.window_start)] += 1
+            for (model_id, ws), k in sorted(late_by_window.items()):
+                store.bump_ingestion_record(model_id, ws, "late_events", k)
         if dead:
             store.add_dead_letters(dead)
         n_dups = sum(dup_by_window.values())

@@ -227,14 +227,15 @@ class SqlStore:
             {"received_at_ms": now, "model_id": r.model_id, "window_start": r.window_start,
              "event_id": r.event_id, "ts_ms": r.ts_ms, "topic": r.topic,
              "kafka_partition": r.partition, "kafka_offset": r.offset} for r in rows])
-        counts: dict[tuple[str, int], int] = {}
-        for r in rows:
-            counts[(r.model_id, r.window_start)] = counts.get((r.model_id, r.window_start), 0) + 1
-        for (model_id, ws), k in counts.items():
-            self.conn.execute(update(RECORDS).where(
-                RECORDS.c.model_id == model_id, RECORDS.c.window_start == ws,
-                RECORDS.c.family == "ingestion", RECORDS.c.metric == "late_events")
-                .values(value=RECORDS.c.value + k, status=WARNING, computed_at_ms=now))
+
+    def bump_ingestion_record(self, model_id: str, window_start: int, metric: str,
+                              count: int) -> None:
+        """Count events that reach a window after its records were written."""
+        status = WARNING if metric == "late_events" else RECORDS.c.status
+        self.conn.execute(update(RECORDS).where(
+            RECORDS.c.model_id == model_id, RECORDS.c.window_start == window_start,
+            RECORDS.c.family == "ingestion", RECORDS.c.metric == metric)
+            .values(value=RECORDS.c.value + count, status=status, computed_at_ms=now_ms()))
 
     def save_partition_progress(self, topic: str, partition: int, max_event_ms: int | None,
                                 counters: dict[str, int]) -> None:

@@ -18,7 +18,13 @@ import pytest
 from sqlalchemy import Engine, func, select, update
 
 from monitor.backtest import run_backtest
-from monitor.db.schema import ConsumerOffsetRow, DeadLetterRow, LateEventRow, ProcessedEventRow
+from monitor.db.schema import (
+    ConsumerOffsetRow,
+    DeadLetterRow,
+    LateEventRow,
+    ProcessedEventRow,
+    WindowRow,
+)
 from monitor.embedded_broker import EmbeddedBroker
 from monitor.records import MetricRecord
 from monitor.reference import build_profile, columns_from_events
@@ -94,6 +100,12 @@ def _comparable(records: list[MetricRecord]) -> list[tuple[Any, ...]]:
 def _window_counts(records: list[MetricRecord]) -> dict[int, float]:
     return {r.window_start: r.value or 0.0 for r in records
             if (r.family, r.metric) == ("ingestion", "events")}
+
+
+def _status(engine: Engine, window_start: int) -> str | None:
+    with engine.connect() as conn:
+        return conn.execute(select(WindowRow.status).where(
+            WindowRow.model_id == "m", WindowRow.window_start == window_start)).scalar()
 
 
 def _start() -> int:
@@ -204,14 +216,16 @@ def test_poison_late_duplicates_and_replay(broker: EmbeddedBroker, pg_engine: En
     late_ok = event(5000, start + 3 * HOUR + 30 * 60_000, 0.0)
     too_late = event(5001, start + 10 * 60_000, 0.0)
     after = [event(6000 + i, start + 4 * HOUR + i * 60_000, 0.0) for i in range(12)]
-    values += keyed(after[:8]) + keyed([late_ok]) + keyed(after[8:]) + keyed([too_late])
-    values += keyed(good[:50])  # duplicates
+    values += keyed(after[:8])
     produce(broker.bootstrap_servers, topics.predictions, values, partition=0)
-    _sentinels(broker.bootstrap_servers, topics.predictions, 1)
     settings = settings_for(url, broker, topics)
-    total = len(values) + 1
     w = WorkerThread(settings).start()
     try:
+        wait_until(lambda: _status(engine, start + 3 * HOUR) == "closed", 60, "window 3 closed")
+        second = keyed([late_ok]) + keyed(after[8:]) + keyed([too_late]) + keyed(good[:50])
+        produce(broker.bootstrap_servers, topics.predictions, second, partition=0)
+        _sentinels(broker.bootstrap_servers, topics.predictions, 1)
+        total = len(values) + len(second) + 1
         wait_until(lambda: consumed(engine, topics, {topics.predictions: total}), 60, "consumed")
         wait_until(lambda: final_windows(engine, "m") >= 5, 60, "final windows")
     finally:
@@ -231,6 +245,9 @@ def test_poison_late_duplicates_and_replay(broker: EmbeddedBroker, pg_engine: En
     late_rec = [r for r in records if r.window_start == start
                 and (r.family, r.metric) == ("ingestion", "late_events")]
     assert late_rec[0].value == 1
+    dups = [r for r in records if r.window_start == start
+            and (r.family, r.metric) == ("ingestion", "duplicates")]
+    assert dups[0].value == 50
     before = _comparable(records)
     # full replay from the earliest offset: results identical, nothing counted twice
     with engine.begin() as conn:
