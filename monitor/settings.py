@@ -35,7 +35,7 @@ class Settings:
     consumer_group: str = "driftline"
     auto_offset_reset: str = "earliest"
     poll_max_records: int = 5000
-    poll_timeout_ms: int = 500
+    poll_timeout_ms: int = 3000
     max_event_bytes: int = 262_144
     max_clock_skew_s: int = 3600
     max_event_age_s: int = 90 * 86400
