@@ -37,8 +37,8 @@ class BacktestResult:
 
 def file_messages(path: Path, stream: str) -> Iterator[Message]:
     with path.open("rb") as fh:
-        for offset, line in enumerate(fh):
-            line = line.rstrip(b"\r\n")
+        for offset, raw in enumerate(fh):
+            line = raw.rstrip(b"\r\n")
             if line.strip():
                 yield Message(stream, f"file:{path.name}", 0, offset, line)
 

@@ -7,8 +7,10 @@
 >>> try:
 ...     parse_config({"model_id": "m", "task": "binary", "window": "1h", "features": []})
 ... except ConfigError as exc:
-...     print(exc)
-task: Input should be 'binary_classification', 'multiclass_classification' or 'regression'; features: List should have at least 1 item after validation, not 0
+...     for field, message in exc.errors:
+...         print(field, "->", message[:40])
+task -> Input should be 'binary_classification',
+features -> List should have at least 1 item after v
 """
 
 from __future__ import annotations

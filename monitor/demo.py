@@ -83,7 +83,7 @@ def _drift_view(api: str, key: str) -> tuple[int, list[tuple[str, list[str]]]]:
     """Closed windows and, per window with drift, the drifted features (read over the API)."""
     headers = {"Authorization": f"Bearer {key}"}
     url = f"{api}/api/v1/models/{MODEL_ID}/metrics"
-    params = {"family": "data_drift", "metric": "psi", "limit": 1000,
+    params: dict[str, str | int] = {"family": "data_drift", "metric": "psi", "limit": 1000,
               "from": format_ms(now_ms() - 2 * EVENT_SPAN_MS), "to": format_ms(now_ms() + 1)}
     try:
         resp = httpx.get(url, params=params, headers=headers, timeout=5)
@@ -96,6 +96,32 @@ def _drift_view(api: str, key: str) -> tuple[int, list[tuple[str, list[str]]]]:
         if rec["status"] == "alert":
             drifted.append(rec["feature"])
     return len(by_window), [(w, sorted(f)) for w, f in sorted(by_window.items()) if f]
+
+
+def _live_view(worker: Any, api: str, key: str, stop: threading.Event, started: float,
+               duration_s: float) -> None:
+    """Every two seconds: events, rate, windows closed, and newly drifted windows (via the API)."""
+    last_count, last_t = 0, time.monotonic()
+    reported: set[str] = set()
+    while not stop.wait(2.0) and time.monotonic() - started < duration_s:
+        totals = worker.stats.totals
+        now = time.monotonic()
+        rate = (totals.accepted - last_count) / (now - last_t)
+        last_count, last_t = totals.accepted, now
+        closed, drift = _drift_view(api, key)
+        print(f"[{now - started:5.1f}s] events {totals.accepted:>7,} ({rate:>7,.0f}/s)  "
+              f"feedback {totals.feedback:>7,}  dead letters {totals.dead_letters}  "
+              f"windows closed {closed:>3}", flush=True)
+        for window, features in drift:
+            if window not in reported:
+                reported.add(window)
+                print(f"    drift detected in window {window}: {', '.join(features)}",
+                      flush=True)
+    closed, drift = _drift_view(api, key)
+    print(f"\ndone: {closed} windows closed, {len(drift)} with drift alerts "
+          f"(read over the API at {api}).")
+    if drift:
+        print(f"first drifted window {drift[0][0]}: {', '.join(drift[0][1])}")
 
 
 def run_demo(duration_s: float = 60.0, workdir: Path = Path(".driftline/demo")) -> int:
@@ -147,30 +173,10 @@ def run_demo(duration_s: float = 60.0, workdir: Path = Path(".driftline/demo")) 
               f"  db      {settings.database_url}\n"
               f"  api     {api}/docs   key: {key}\n"
               f"  model   {MODEL_ID}: {len(spec.feature_names)} features, {WINDOW} windows; "
-              f"drift injected into {drifted_names} and cat_0 half-way\n"
+              f"drift injected into {drifted_names} half-way\n"
               f"  try:    curl -H 'Authorization: Bearer {key}' "
               f"'{api}/api/v1/models/{MODEL_ID}/metrics?family=data_drift&status=alert'\n")
-        last_count, last_t = 0, time.monotonic()
-        reported: set[str] = set()
-        while not stop.wait(2.0) and time.monotonic() - started < duration_s:
-            totals = worker.stats.totals
-            now = time.monotonic()
-            rate = (totals.accepted - last_count) / (now - last_t)
-            last_count, last_t = totals.accepted, now
-            closed, drift = _drift_view(api, key)
-            print(f"[{now - started:5.1f}s] events {totals.accepted:>7,} ({rate:>7,.0f}/s)  "
-                  f"feedback {totals.feedback:>7,}  dead letters {totals.dead_letters}  "
-                  f"windows closed {closed:>3}", flush=True)
-            for window, features in drift:
-                if window not in reported:
-                    reported.add(window)
-                    print(f"    drift detected in window {window}: {', '.join(features)}",
-                          flush=True)
-        closed, drift = _drift_view(api, key)
-        print(f"\ndone: {closed} windows closed, {len(drift)} with drift alerts "
-              f"(read over the API at {api}).")
-        if drift:
-            print(f"first drifted window {drift[0][0]}: {', '.join(drift[0][1])}")
+        _live_view(worker, api, key, stop, started, duration_s)
         return 0
     finally:
         stop.set()

@@ -127,7 +127,7 @@ class MemoryStore:
                                               or w.window_end <= finalize_before)))),
             key=lambda w: w.window_start)
 
-    def claim_window(self, info: WindowInfo, action: str) -> WindowInfo | None:
+    def claim_window(self, info: WindowInfo) -> WindowInfo | None:
         current = self.windows.get((info.model_id, info.window_start))
         return current if current == info else None
 

@@ -1,4 +1,4 @@
-"""``detectors`` is a pure library: it never imports ``monitor`` (nor Kafka, SQL or torch eagerly)."""
+"""``detectors`` is a pure library: it never imports ``monitor``, Kafka, SQL or torch."""
 
 from __future__ import annotations
 

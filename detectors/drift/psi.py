@@ -10,7 +10,7 @@ counts merge by addition (unlike Evidently, which bins reference and current tog
 >>> round(population_stability_index([50, 50], [90, 10]), 4)
 0.8789
 >>> psi_test([500, 500], [900, 100], threshold=0.25)
-DriftResult(method='psi', statistic=0.878..., p_value=None, threshold=0.25, drifted=True, n_reference=1000, n_current=1000)
+DriftResult(method='psi', statistic=0.878...drifted=True, n_reference=1000, n_current=1000)
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ def _proportions(counts: Sequence[float] | np.ndarray, eps: float) -> np.ndarray
     total = arr.sum()
     if total <= 0:
         raise ValueError("PSI needs at least one counted value on each side")
-    return np.maximum(arr / total, eps)
+    proportions: np.ndarray = np.maximum(arr / total, eps)
+    return proportions
 
 
 def population_stability_index(

@@ -280,7 +280,7 @@ class SqlStore:
             .order_by(c.window_start)).all()
         return [self._info(r) for r in rows]
 
-    def claim_window(self, info: WindowInfo, action: str) -> WindowInfo | None:
+    def claim_window(self, info: WindowInfo) -> WindowInfo | None:
         c = WINDOWS.c
         row = self.conn.execute(update(WINDOWS).where(
             c.model_id == info.model_id, c.window_start == info.window_start,

@@ -238,7 +238,8 @@ def test_poison_late_duplicates_and_replay(broker: EmbeddedBroker, pg_engine: En
     assert late == ["p5001"]
     records = _load_records(engine, "m")
     counts = _window_counts(records)
-    assert counts[start] == 100 and counts[start + 3 * HOUR] == 101
+    assert counts[start] == 100
+    assert counts[start + 3 * HOUR] == 101
     assert counts[start + 4 * HOUR] == 12
     revised = {r.revision for r in records if r.window_start == start + 3 * HOUR}
     assert revised == {1}
@@ -263,3 +264,26 @@ def test_poison_late_duplicates_and_replay(broker: EmbeddedBroker, pg_engine: En
     assert _comparable(_load_records(engine, "m")) == before
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(DeadLetterRow)).scalar_one() == 4
+
+
+def test_sigterm_stops_the_worker_cleanly(broker: EmbeddedBroker, sqlite_engine: Engine,
+                                          tmp_path: Path) -> None:
+    url = str(sqlite_engine.url)
+    _setup(sqlite_engine)
+    topics = new_topics(broker, partitions=2)
+    events = _stream(3000, _start(), 2 * HOUR, seed=2)
+    produce(broker.bootstrap_servers, topics.predictions, keyed(events))
+    settings = settings_for(url, broker, topics)
+    log = tmp_path / "worker.log"
+    proc = worker_process(settings, log)
+    try:
+        wait_until(lambda: consumed(sqlite_engine, topics, {topics.predictions: 3000}), 60,
+                   "consumed")
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    with sqlite_engine.connect() as conn:
+        n = conn.execute(select(func.count()).select_from(ProcessedEventRow)).scalar_one()
+    assert n == 3000

@@ -1,0 +1,37 @@
+"""``driftline demo`` catches the injected drift over the API and leaves no process behind."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _tansu_pids() -> set[int]:
+    out = subprocess.run(["pgrep", "-f", "tansu"], capture_output=True, text=True, check=False)
+    return {int(p) for p in out.stdout.split()}
+
+
+@pytest.mark.kafka
+def test_demo_finds_the_drift_and_stops_cleanly(tmp_path: Path) -> None:
+    before = _tansu_pids()
+    proc = subprocess.run(
+        [sys.executable, "-m", "monitor.cli", "demo", "--duration", "30",
+         "--workdir", str(tmp_path / "demo")],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = proc.stdout
+    assert "key: dl_" in out
+    assert "drift detected in window" in out
+    flagged = set()
+    for line in out.splitlines():
+        if "drift detected in window" in line:
+            flagged |= set(line.split(": ", 1)[1].split(", "))
+    assert {"num_00", "num_01", "num_02", "cat_0"} <= flagged
+    assert flagged <= {"num_00", "num_01", "num_02", "cat_0"}
+    assert "stopped: broker, worker, API and simulator are down." in out
+    assert _tansu_pids() <= before
