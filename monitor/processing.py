@@ -21,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
+from functools import partial
 
 from monitor.config import ModelConfig
 from monitor.events import EventLimits, InvalidEvent, Prediction, decode_feedback, decode_prediction
@@ -114,6 +115,22 @@ class BatchStats:
             self.dead_letter_reasons[k] += v
 
 
+@dataclass
+class _PredictionBatch:
+    """The prediction messages of one partition within one poll batch, as they are sorted out."""
+
+    topic: str
+    partition: int
+    dead: list[DeadLetter] = field(default_factory=list)
+    valid: list[tuple[Message, Prediction, ModelRuntime, int]] = field(default_factory=list)
+    dups: dict[tuple[str, int], int] = field(default_factory=lambda: defaultdict(int))
+    by_window: dict[tuple[str, int], list[tuple[int, Prediction]]] = field(
+        default_factory=lambda: defaultdict(list))
+    late: list[LateEvent] = field(default_factory=list)
+    accepted: list[Prediction] = field(default_factory=list)
+    clock: int | None = None
+
+
 @dataclass(frozen=True)
 class WindowChange:
     model_id: str
@@ -153,94 +170,103 @@ class Processor:
 
     def _predictions(self, store: Store, topic: str, partition: int, msgs: list[Message],
                      stats: BatchStats) -> None:
-        dead: list[DeadLetter] = []
-        valid: list[tuple[Message, Prediction, ModelRuntime, int]] = []
+        batch = _PredictionBatch(topic, partition)
+        self._decode_predictions(batch, msgs)
+        self._sequence(store, batch)
+        self._apply_windows(store, batch)
+        if batch.accepted:
+            store.insert_predictions([
+                PredictionRecord(p.model_id, p.prediction_id, p.event_id, p.ts_ms,
+                                 window_start(p.ts_ms, self._rt(p.model_id).window_ms),
+                                 p.model_version, p.prediction, p.score)
+                for p in batch.accepted])
+            by_model: dict[str, list[str]] = defaultdict(list)
+            for p in batch.accepted:
+                by_model[p.model_id].append(p.prediction_id)
+            for model_id, ids in by_model.items():
+                store.join_feedback(model_id, ids)
+        if batch.late:
+            store.add_late_events(batch.late)
+            late_by_window: dict[tuple[str, int], int] = defaultdict(int)
+            for e in batch.late:
+                late_by_window[(e.model_id, e.window_start)] += 1
+            for (model_id, ws), k in sorted(late_by_window.items()):
+                store.bump_ingestion_record(model_id, ws, "late_events", k)
+        if batch.dead:
+            store.add_dead_letters(batch.dead)
+        n_dups = sum(batch.dups.values())
+        store.save_partition_progress(topic, partition, batch.clock, {
+            "accepted": len(batch.accepted), "duplicates": n_dups, "late": len(batch.late),
+            "dead_letters": len(batch.dead)})
+        stats.accepted += len(batch.accepted)
+        stats.duplicates += n_dups
+        stats.late += len(batch.late)
+        stats.dead_letters += len(batch.dead)
+        for d in batch.dead:
+            stats.dead_letter_reasons[d.reason] += 1
+
+    def _decode_predictions(self, batch: _PredictionBatch, msgs: list[Message]) -> None:
+        """Validate; dead-letter what is invalid; drop duplicates within the batch."""
         seen: set[tuple[str, str]] = set()
-        dup_by_window: dict[tuple[str, int], int] = defaultdict(int)
         for m in msgs:
             try:
                 p = decode_prediction(m.value, self._limits)
             except InvalidEvent as exc:
-                dead.append(self._dead(m, exc, self.registry.get(exc.model_id or "")))
+                batch.dead.append(self._dead(m, exc, self.registry.get(exc.model_id or "")))
                 continue
             rt = self.registry.get(p.model_id)
             if rt is None:
-                dead.append(self._dead(m, InvalidEvent("unknown_model", p.model_id), None))
+                batch.dead.append(self._dead(m, InvalidEvent("unknown_model", p.model_id), None))
                 continue
             ws = window_start(p.ts_ms, rt.window_ms)
-            key = (p.model_id, p.event_id)
-            if key in seen:
-                dup_by_window[(p.model_id, ws)] += 1
+            event_key = (p.model_id, p.event_id)
+            if event_key in seen:
+                batch.dups[(p.model_id, ws)] += 1
                 continue
-            seen.add(key)
-            valid.append((m, p, rt, ws))
+            seen.add(event_key)
+            batch.valid.append((m, p, rt, ws))
+
+    def _sequence(self, store: Store, batch: _PredictionBatch) -> None:
+        """In offset order: drop events seen before, set aside the too-late, advance the clock."""
         claimed = store.claim_events(
-            PREDICTIONS, [(p.model_id, p.event_id, ws) for _, p, _, ws in valid])
-        clock = store.partition_max_event(topic, partition)
-        by_window: dict[tuple[str, int], list[Prediction]] = defaultdict(list)
-        late: list[LateEvent] = []
-        for m, p, rt, ws in valid:
+            PREDICTIONS, [(p.model_id, p.event_id, ws) for _, p, _, ws in batch.valid])
+        clock = store.partition_max_event(batch.topic, batch.partition)
+        for m, p, rt, ws in batch.valid:
             if (p.model_id, p.event_id) not in claimed:
-                dup_by_window[(p.model_id, ws)] += 1
+                batch.dups[(p.model_id, ws)] += 1
                 continue
             if clock is not None and (ws + rt.window_ms + rt.allowed_lateness_ms
                                       <= clock - rt.out_of_orderness_ms):
-                late.append(LateEvent(p.model_id, ws, p.event_id, p.ts_ms, topic, partition,
-                                      m.offset))
+                batch.late.append(LateEvent(p.model_id, ws, p.event_id, p.ts_ms, batch.topic,
+                                            batch.partition, m.offset))
                 continue
-            by_window[(p.model_id, ws)].append(p)
+            batch.by_window[(p.model_id, ws)].append((m.offset, p))
             clock = p.ts_ms if clock is None else max(clock, p.ts_ms)
-        accepted: list[Prediction] = []
-        for key in sorted(set(by_window) | set(dup_by_window)):
+        batch.clock = clock
+
+    def _apply_windows(self, store: Store, batch: _PredictionBatch) -> None:
+        """Fold each window's events into this partition's state of that window."""
+        for key in sorted(set(batch.by_window) | set(batch.dups)):
             model_id, ws = key
-            events = by_window.get(key, [])
-            rt = self.registry.get(model_id)
-            assert rt is not None
+            entries = batch.by_window.get(key, [])
+            rt = self._rt(model_id)
             info = store.touch_window(model_id, ws, ws + rt.window_ms, rt.profile.version)
             if info.status == "final":
-                late.extend(LateEvent(model_id, ws, p.event_id, p.ts_ms, topic, partition, -1)
-                            for p in events)
-                if dup_by_window.get(key):
-                    store.bump_ingestion_record(model_id, ws, "duplicates", dup_by_window[key])
+                batch.late.extend(LateEvent(model_id, ws, p.event_id, p.ts_ms, batch.topic,
+                                            batch.partition, offset) for offset, p in entries)
+                if batch.dups.get(key):
+                    store.bump_ingestion_record(model_id, ws, "duplicates", batch.dups[key])
                 continue
             profile = rt.profile_for(info.reference_version,
-                                     lambda v, mid=model_id: self.registry.load_profile(mid, v))
-            blob = store.load_partition_state(model_id, ws, partition)
+                                     partial(self.registry.load_profile, model_id))
+            blob = store.load_partition_state(model_id, ws, batch.partition)
             state = (WindowState.from_json(blob, rt.config, profile) if blob
                      else WindowState(rt.config, profile))
+            events = [p for _, p in entries]
             state.update(events)
-            state.duplicates += dup_by_window.get(key, 0)
-            store.save_partition_state(model_id, ws, partition, state.to_json())
-            accepted.extend(events)
-        if accepted:
-            store.insert_predictions([
-                PredictionRecord(p.model_id, p.prediction_id, p.event_id, p.ts_ms,
-                                 window_start(p.ts_ms, self._rt(p.model_id).window_ms),
-                                 p.model_version, p.prediction, p.score) for p in accepted])
-            by_model: dict[str, list[str]] = defaultdict(list)
-            for p in accepted:
-                by_model[p.model_id].append(p.prediction_id)
-            for model_id, ids in by_model.items():
-                store.join_feedback(model_id, ids)
-        if late:
-            store.add_late_events(late)
-            late_by_window: dict[tuple[str, int], int] = defaultdict(int)
-            for e in late:
-                late_by_window[(e.model_id, e.window_start)] += 1
-            for (model_id, ws), k in sorted(late_by_window.items()):
-                store.bump_ingestion_record(model_id, ws, "late_events", k)
-        if dead:
-            store.add_dead_letters(dead)
-        n_dups = sum(dup_by_window.values())
-        store.save_partition_progress(topic, partition, clock, {
-            "accepted": len(accepted), "duplicates": n_dups, "late": len(late),
-            "dead_letters": len(dead)})
-        stats.accepted += len(accepted)
-        stats.duplicates += n_dups
-        stats.late += len(late)
-        stats.dead_letters += len(dead)
-        for d in dead:
-            stats.dead_letter_reasons[d.reason] += 1
+            state.duplicates += batch.dups.get(key, 0)
+            store.save_partition_state(model_id, ws, batch.partition, state.to_json())
+            batch.accepted.extend(events)
 
     def _rt(self, model_id: str) -> ModelRuntime:
         rt = self.registry.get(model_id)
@@ -321,12 +347,11 @@ class Processor:
         action = "close" if info.status == "open" else "revise" if info.needs_revision else (
             "finalize")
         with transaction() as store:
-            claimed = store.claim_window(info, action)
+            claimed = store.claim_window(info)
             if claimed is None:
                 return None
-            profile = rt.profile_for(
-                claimed.reference_version,
-                lambda v: self.registry.load_profile(rt.config.model_id, v))
+            profile = rt.profile_for(claimed.reference_version,
+                                     partial(self.registry.load_profile, rt.config.model_id))
             merged = WindowState(rt.config, profile)
             for blob in store.partition_states(claimed.model_id, claimed.window_start):
                 merged.merge(WindowState.from_json(blob, rt.config, profile))
