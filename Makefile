@@ -29,6 +29,8 @@ demo: $(VENV)/.stamp-base
 	$(VENV)/bin/driftline demo --duration $(DEMO_SECONDS)
 
 test: $(VENV)/.stamp-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 	$(PY) -m pytest -q -p no:cacheprovider
 
 lint: $(VENV)/.stamp-test
