@@ -287,3 +287,42 @@ def test_sigterm_stops_the_worker_cleanly(broker: EmbeddedBroker, sqlite_engine:
     with sqlite_engine.connect() as conn:
         n = conn.execute(select(func.count()).select_from(ProcessedEventRow)).scalar_one()
     assert n == 3000
+
+
+def test_database_outage_pauses_and_loses_nothing(broker: EmbeddedBroker, pg_engine: Engine,
+                                                  pg_server: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    url = str(pg_engine.url.render_as_string(hide_password=False))
+    dbname = pg_engine.url.database
+    _setup(pg_engine)
+    topics = new_topics(broker, partitions=2)
+    first = _stream(4000, _start(), 12 * HOUR, seed=21)
+    produce(broker.bootstrap_servers, topics.predictions, keyed(first[:2000]))
+    settings = settings_for(url, broker, topics)
+    w = WorkerThread(settings).start()
+    admin = create_engine(pg_server, isolation_level="AUTOCOMMIT")
+    try:
+        wait_until(lambda: consumed(pg_engine, topics, {topics.predictions: 2000}), 60,
+                   "first half")
+        with admin.connect() as conn:
+            conn.execute(text(f'ALTER DATABASE "{dbname}" ALLOW_CONNECTIONS false'))
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE datname = :d AND pid <> pg_backend_pid()"), {"d": dbname})
+        produce(broker.bootstrap_servers, topics.predictions, keyed(first[2000:]))
+        time.sleep(4)
+        assert w.worker.stats.db_retries > 0
+        with admin.connect() as conn:
+            conn.execute(text(f'ALTER DATABASE "{dbname}" ALLOW_CONNECTIONS true'))
+        wait_until(lambda: consumed(pg_engine, topics, {topics.predictions: 4000}), 60,
+                   "second half after the outage")
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'ALTER DATABASE "{dbname}" ALLOW_CONNECTIONS true'))
+        admin.dispose()
+        w.stop()
+    with pg_engine.connect() as conn:
+        n = conn.execute(select(func.count()).select_from(ProcessedEventRow).where(
+            ProcessedEventRow.model_id == "m")).scalar_one()
+    assert n == 4000
+    assert w.worker.stats.totals.accepted == 4000
