@@ -15,6 +15,7 @@ of a window built by several consumers equals the state one consumer would have 
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,7 @@ from detectors._base import STATE_VERSION, IncompatibleState, check_version
 
 _NUMERIC_TYPES = {int, float, type(None)}
 _CATEGORY_TYPES = {str, type(None)}
+_COUNTABLE_TYPES = {str, int, float, type(None)}
 
 
 class _Invalid:
@@ -164,7 +166,20 @@ class CategoryCounts:
         missing_slot = other + 1
         invalid_slot = other + 2
         index = self._index
-        if set(map(type, values)) <= _CATEGORY_TYPES:
+        kinds = set(map(type, values))
+        if kinds <= _COUNTABLE_TYPES:
+            # Count distinct values in C first. Values equal under == (1 and 1.0) share a
+            # category key, so merging them is safe; booleans (True == 1, but "true" != "1")
+            # and unhashable values take the loop below.
+            counts = self.counts
+            for value, k in Counter(values).items():
+                if value is None:
+                    self.missing += k
+                else:
+                    key = value if type(value) is str else to_category(value)
+                    counts[index.get(key, other)] += k
+            return
+        if kinds <= _CATEGORY_TYPES:
             slots = [missing_slot if v is None else index.get(v, other) for v in values]
         else:
             slots = []

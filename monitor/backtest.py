@@ -19,12 +19,21 @@ import orjson
 from monitor.config import ModelConfig
 from monitor.events import EventLimits
 from monitor.memory_store import MemoryStore
-from monitor.processing import FEEDBACK, PREDICTIONS, BatchStats, Message, ModelRuntime, Processor
+from monitor.processing import (
+    FEEDBACK,
+    PREDICTIONS,
+    BatchStats,
+    Message,
+    ModelRuntime,
+    Processor,
+    collector_paused,
+)
 from monitor.records import MetricRecord
 from monitor.reference import ReferenceProfile, build_profile, read_reference_file
 from monitor.registry import StaticRegistry
 
 BATCH = 5000
+READ_BYTES = 1 << 22
 
 
 @dataclass(frozen=True)
@@ -43,6 +52,35 @@ def file_messages(path: Path, stream: str) -> Iterator[Message]:
                 yield Message(stream, f"file:{path.name}", 0, offset, line)
 
 
+def file_batches(path: Path, size: int) -> Iterator[tuple[list[int], list[bytes]]]:
+    """The lines of :func:`file_messages` (same offsets, same bytes) as ``(offsets, lines)``
+    lists of up to ``size``, read in large blocks rather than line by line."""
+    offsets: list[int] = []
+    lines: list[bytes] = []
+    offset = 0
+    rest = b""
+    with path.open("rb") as fh:
+        while True:
+            block = fh.read(READ_BYTES)
+            pieces = (rest + block).split(b"\n")
+            # Without a trailing newline the last piece is an incomplete line (or, at the end
+            # of the file, the last line); a trailing newline leaves an empty piece.
+            rest = pieces.pop() if block else b""
+            for piece in pieces:
+                line = piece.rstrip(b"\r\n")
+                if line.strip():
+                    offsets.append(offset)
+                    lines.append(line)
+                    if len(lines) >= size:
+                        yield offsets, lines
+                        offsets, lines = [], []
+                offset += 1
+            if not block:
+                break
+    if lines:
+        yield offsets, lines
+
+
 def run_backtest(config: ModelConfig, reference: ReferenceProfile | Path | None,
                  predictions: Path, feedback: Path | None = None,
                  limits: EventLimits | None = None, batch_size: int = BATCH,
@@ -54,25 +92,25 @@ def run_backtest(config: ModelConfig, reference: ReferenceProfile | Path | None,
     store = MemoryStore()
     stats = BatchStats()
     started = time.perf_counter()
-    batch: list[Message] = []
     streams = [(predictions, PREDICTIONS)] + ([(feedback, FEEDBACK)] if feedback else [])
     seen = 0
-    for path, stream in streams:
-        for message in file_messages(path, stream):
-            batch.append(message)
-            if len(batch) >= batch_size:
-                stats.add(processor.apply_batch(store, batch))
+    # The collector stays off for the whole replay, not only per batch: the in-memory store
+    # holds every event id and prediction, and each full collection would walk them all.
+    with collector_paused():
+        for path, stream in streams:
+            topic = f"file:{path.name}"
+            # Each file is one partition; batches as apply_batch would get them, minus the
+            # Message objects.
+            for offsets, lines in file_batches(path, batch_size):
+                stats.add(processor.apply_partition(store, stream, topic, 0, offsets, lines))
                 processor.maintain(store.transaction)
-                seen += len(batch)
-                batch = []
+                if len(lines) < batch_size:  # the end of this file
+                    continue
+                seen += len(lines)
                 if progress is not None and seen % (batch_size * 40) == 0:
                     rate = seen / (time.perf_counter() - started)
                     print(f"  {seen:,} events ({rate:,.0f}/s)", file=progress, flush=True)
-        if batch:
-            stats.add(processor.apply_batch(store, batch))
-            processor.maintain(store.transaction)
-            batch = []
-    processor.maintain(store.transaction, flush=True)
+        processor.maintain(store.transaction, flush=True)
     return BacktestResult(store.all_records(), stats, store, time.perf_counter() - started)
 
 

@@ -28,6 +28,7 @@ import orjson
 from monitor.timeutil import TimestampError, now_ms, parse_timestamp
 
 MAX_ID_LENGTH = 256
+_loads = orjson.loads
 _SCALAR = (str, int, float, bool)
 
 
@@ -90,7 +91,7 @@ def _load(raw: bytes, limits: EventLimits) -> dict[str, Any]:
     if len(raw) > limits.max_bytes:
         raise InvalidEvent("oversize", f"{len(raw)} bytes > {limits.max_bytes}")
     try:
-        data = orjson.loads(raw)
+        data = _loads(raw)
     except orjson.JSONDecodeError as exc:
         raise InvalidEvent(_json_reason(raw), str(exc)[:200]) from None
     if not isinstance(data, dict):
@@ -129,7 +130,10 @@ def _timestamp(data: dict[str, Any], model_id: str, limits: EventLimits) -> int:
         ts = parse_timestamp(data["timestamp"])
     except TimestampError as exc:
         raise InvalidEvent("bad_timestamp", str(exc), model_id) from None
-    limits.check_time(ts, model_id)
+    now = limits.now_ms
+    if (now is None or ts > now + limits.max_clock_skew_ms
+            or (limits.max_age_ms and ts < now - limits.max_age_ms)):
+        limits.check_time(ts, model_id)  # raises, or reads the wall clock when now is None
     return ts
 
 
@@ -156,35 +160,57 @@ def _score(value: object, model_id: str) -> float | dict[str, float] | None:
     return _finite(value, "score", model_id)
 
 
-def decode_prediction(raw: bytes, limits: EventLimits) -> Prediction:
-    data = _load(raw, limits)
-    model_id = _id(data, "model_id")
-    prediction_id = _id(data, "prediction_id", model_id)
-    event_id = data.get("event_id")
+def _prediction_ids(data: dict[str, Any]) -> tuple[str, str, str]:
+    """``model_id``, ``prediction_id`` and ``event_id``; plain strings skip the helpers."""
+    get = data.get
+    model_id = get("model_id")
+    if type(model_id) is not str or not model_id or len(model_id) > MAX_ID_LENGTH:
+        model_id = _id(data, "model_id")
+    prediction_id = get("prediction_id")
+    if (type(prediction_id) is not str or not prediction_id
+            or len(prediction_id) > MAX_ID_LENGTH):
+        prediction_id = _id(data, "prediction_id", model_id)
+    event_id = get("event_id")
     if event_id is None:
         event_id = prediction_id
     elif not isinstance(event_id, str) or not event_id or len(event_id) > MAX_ID_LENGTH:
         raise InvalidEvent("wrong_type", "event_id must be a non-empty string", model_id)
+    return model_id, prediction_id, event_id
+
+
+def decode_prediction(raw: bytes, limits: EventLimits) -> Prediction:
+    # The hot path of the worker and backtest: the common case (exact types, valid values) is
+    # checked inline; anything else goes to the helpers, which raise the reason. Checks run in
+    # the same order either way, so the first problem of an event is the one reported.
+    data = _load(raw, limits)
+    model_id, prediction_id, event_id = _prediction_ids(data)
     ts = _timestamp(data, model_id, limits)
-    features = data.get("features")
+    get = data.get
+    features = get("features")
     if not isinstance(features, dict):
         reason = "missing_field" if features is None else "wrong_type"
         raise InvalidEvent(reason, "features must be an object", model_id, ts)
     if "prediction" not in data:
         raise InvalidEvent("missing_field", "prediction", model_id, ts)
     prediction = data["prediction"]
-    if prediction is not None and not isinstance(prediction, _SCALAR):
-        raise InvalidEvent("wrong_type", "prediction must be a label or a number", model_id, ts)
-    if isinstance(prediction, float) and not math.isfinite(prediction):
-        raise InvalidEvent("not_finite", "prediction", model_id, ts)
-    tags = data.get("tags") or {}
+    kind = type(prediction)
+    if kind is not int and kind is not str and prediction is not None:
+        if not isinstance(prediction, _SCALAR):
+            raise InvalidEvent("wrong_type", "prediction must be a label or a number",
+                               model_id, ts)
+        if isinstance(prediction, float) and not math.isfinite(prediction):
+            raise InvalidEvent("not_finite", "prediction", model_id, ts)
+    tags = get("tags") or {}
     if not isinstance(tags, dict):
         raise InvalidEvent("wrong_type", "tags must be an object", model_id, ts)
-    version = data.get("model_version")
+    version = get("model_version")
     if version is not None and not isinstance(version, str):
         raise InvalidEvent("wrong_type", "model_version must be a string", model_id, ts)
-    return Prediction(model_id, prediction_id, event_id, ts, features, prediction,
-                      _score(data.get("score"), model_id), tags, version)
+    score = get("score")
+    if type(score) is not float or score - score != 0:  # finite floats pass as they are
+        score = _score(score, model_id)
+    return Prediction(model_id, prediction_id, event_id, ts, features, prediction, score, tags,
+                      version)
 
 
 def decode_feedback(raw: bytes, limits: EventLimits) -> Feedback:

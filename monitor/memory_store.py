@@ -42,10 +42,11 @@ class MemoryStore:
     def claim_events(self, stream: str,
                      items: list[tuple[str, str, int]]) -> set[tuple[str, str]]:
         new = set()
+        claimed = self.claimed
         for model_id, event_id, _ in items:
             key = (stream, model_id, event_id)
-            if key not in self.claimed:
-                self.claimed.add(key)
+            if key not in claimed:
+                claimed.add(key)
                 new.add((model_id, event_id))
         return new
 
@@ -70,8 +71,9 @@ class MemoryStore:
         self.partition_blobs.setdefault((model_id, window_start), {})[partition] = state
 
     def insert_predictions(self, rows: list[PredictionRecord]) -> None:
+        add = self.predictions.setdefault
         for r in rows:
-            self.predictions.setdefault((r.model_id, r.prediction_id), r)
+            add((r.model_id, r.prediction_id), r)
 
     def insert_feedback(self, rows: list[FeedbackRecord]) -> None:
         for r in rows:
@@ -79,6 +81,8 @@ class MemoryStore:
 
     def join_feedback(self, model_id: str, prediction_ids: list[str]) -> int:
         joined = 0
+        if not self.pending:  # nothing waits for a prediction (e.g. a replay without feedback)
+            return joined
         for pid in prediction_ids:
             key = (model_id, pid)
             if key not in self.predictions or key not in self.pending:

@@ -6,6 +6,7 @@ detectors' histograms in one vectorised call per feature.
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -39,19 +40,23 @@ class WindowState:
         if not events:
             return
         self.n += len(events)
-        lo = min(e.ts_ms for e in events)
-        hi = max(e.ts_ms for e in events)
+        times = [e.ts_ms for e in events]
+        lo, hi = min(times), max(times)
         self.min_ts = lo if self.min_ts is None else min(self.min_ts, lo)
         self.max_ts = hi if self.max_ts is None else max(self.max_ts, hi)
         feats = [e.features for e in events]
         for spec in self.config.features:
             name = spec.name
-            column = [f.get(name) for f in feats]
+            try:  # one C-level pass per column when every event has the feature
+                column = list(map(itemgetter(name), feats))
+            except KeyError:
+                column = [f.get(name) for f in feats]
             if spec.type == "embedding":
                 column = [embedding_norm(v) for v in column]
             self.features[name].update_raw(column)
         if self.score is not None:
-            self.score.update_raw([_confidence(e.score) for e in events])
+            self.score.update_raw([_confidence(s) if isinstance(s, dict) else s
+                                   for s in [e.score for e in events]])
         if self.prediction is not None:
             self.prediction.update_raw([e.prediction for e in events])
 

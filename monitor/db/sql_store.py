@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator, Sequence
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -55,6 +56,32 @@ def _json(value: Any) -> str | None:
     return None if value is None else orjson.dumps(value).decode()
 
 
+# The per-event inserts, written for the driver (pyformat for psycopg, qmark for sqlite3).
+CLAIM_CHUNK = 5000
+SQLITE_CHUNK = 2000  # 4 parameters a row, well under SQLite's 32766
+_PG_CLAIM = (
+    f"INSERT INTO {PROCESSED.name} (model_id, stream, event_id, window_start) "
+    "SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::bigint[]) "
+    "ON CONFLICT DO NOTHING RETURNING model_id, event_id")
+_PREDICTION_COLUMNS = ("model_id, prediction_id, event_id, ts_ms, window_start, model_version, "
+                       "prediction, score, label, label_ts_ms, outcomes, feedback_count")
+_PG_PREDICTIONS = (
+    f"INSERT INTO {PREDICTIONS.name} ({_PREDICTION_COLUMNS}) "
+    "SELECT m, p, e, t, w, v, pr, s, NULL, NULL, NULL, 0 FROM unnest(%s::text[], %s::text[], "
+    "%s::text[], %s::bigint[], %s::bigint[], %s::text[], %s::text[], %s::text[]) "
+    "WITH ORDINALITY AS u(m, p, e, t, w, v, pr, s, i) ORDER BY i ON CONFLICT DO NOTHING")
+_SQLITE_PREDICTIONS = (
+    f"INSERT INTO {PREDICTIONS.name} ({_PREDICTION_COLUMNS}) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, 0) ON CONFLICT DO NOTHING")
+
+
+@lru_cache(maxsize=8)
+def _sqlite_claim(n_rows: int) -> str:
+    values = ", ".join(["(?, ?, ?, ?)"] * n_rows)
+    return (f"INSERT INTO {PROCESSED.name} (model_id, stream, event_id, window_start) "
+            f"VALUES {values} ON CONFLICT DO NOTHING RETURNING model_id, event_id")
+
+
 class SqlStore:
     """Store operations on ``conn``; the caller owns the transaction."""
 
@@ -65,8 +92,8 @@ class SqlStore:
         self.group = consumer_group
         self.predictions_topic = predictions_topic
         self.idle_timeout_ms = idle_timeout_ms
-        self._insert = (postgresql.insert if conn.dialect.name == "postgresql"
-                        else sqlite.insert)
+        self._postgres = conn.dialect.name == "postgresql"
+        self._insert = postgresql.insert if self._postgres else sqlite.insert
 
     # ------------------------------------------------------------ offsets (worker only)
     def _offset_where(self, topic: str, partition: int) -> Any:
@@ -110,14 +137,21 @@ class SqlStore:
 
     def claim_events(self, stream: str,
                      items: list[tuple[str, str, int]]) -> set[tuple[str, str]]:
+        # Per batch this inserts a row per event: statements go to the driver directly
+        # (PostgreSQL: one INSERT over arrays; SQLite: multi-row VALUES) instead of SQLAlchemy
+        # building and parsing a statement with parameters for every row.
         claimed: set[tuple[str, str]] = set()
-        stmt = self._insert(PROCESSED).on_conflict_do_nothing().returning(
-            PROCESSED.c.model_id, PROCESSED.c.event_id)
-        for chunk in _chunks(items, 2000):
-            rows = [{"model_id": m, "stream": stream, "event_id": e, "window_start": w}
-                    for m, e, w in chunk]
-            result = self.conn.execute(stmt, rows)
-            claimed.update((m, e) for m, e in result.all())
+        if self._postgres:
+            for chunk in _chunks(items, CLAIM_CHUNK):
+                rows = self.conn.exec_driver_sql(_PG_CLAIM, (
+                    [m for m, _, _ in chunk], [stream] * len(chunk), [e for _, e, _ in chunk],
+                    [w for _, _, w in chunk])).all()
+                claimed.update((m, e) for m, e in rows)
+            return claimed
+        for chunk in _chunks(items, SQLITE_CHUNK):
+            params = [v for m, e, w in chunk for v in (m, stream, e, w)]
+            rows = self.conn.exec_driver_sql(_sqlite_claim(len(chunk)), tuple(params)).all()
+            claimed.update((m, e) for m, e in rows)
         return claimed
 
     def touch_window(self, model_id: str, window_start: int, window_end: int,
@@ -151,11 +185,16 @@ class SqlStore:
             set_={"state": stmt.excluded.state, "updated_at_ms": stmt.excluded.updated_at_ms}))
 
     def insert_predictions(self, rows: list[PredictionRecord]) -> None:
-        self.conn.execute(self._insert(PREDICTIONS).on_conflict_do_nothing(), [
-            {"model_id": r.model_id, "prediction_id": r.prediction_id, "event_id": r.event_id,
-             "ts_ms": r.ts_ms, "window_start": r.window_start, "model_version": r.model_version,
-             "prediction": _json(r.prediction), "score": _json(r.score), "label": None,
-             "label_ts_ms": None, "outcomes": None, "feedback_count": 0} for r in rows])
+        if not rows:
+            return
+        values = [(r.model_id, r.prediction_id, r.event_id, r.ts_ms, r.window_start,
+                   r.model_version, _json(r.prediction), _json(r.score)) for r in rows]
+        if self._postgres:  # one statement over arrays, inserted in the order given
+            for chunk in _chunks(values, CLAIM_CHUNK):
+                columns = tuple(list(c) for c in zip(*chunk, strict=True))
+                self.conn.exec_driver_sql(_PG_PREDICTIONS, columns)
+        else:
+            self.conn.exec_driver_sql(_SQLITE_PREDICTIONS, values)
 
     def insert_feedback(self, rows: list[FeedbackRecord]) -> None:
         now = now_ms()
