@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from detectors._base import STATE_VERSION, NotFittedError, check_version
-from detectors.histograms import CategoryCounts, NumericHistogram, to_category
+from detectors.histograms import INVALID, CategoryCounts, NumericHistogram, to_category
 
 
 class NumericProfile:
@@ -106,7 +106,7 @@ class CategoricalProfile:
     def fit(self, values: Iterable[Any]) -> CategoricalProfile:
         raw = list(values)
         cats = [to_category(v) for v in raw]
-        counts = Counter(c for c in cats if c is not None)
+        counts = Counter(c for c in cats if c is not None and c is not INVALID)
         ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
         self.categories_ = [k for k, _ in ranked[: self.max_categories]]
         other = sum(v for _, v in ranked[self.max_categories:])

@@ -88,6 +88,8 @@ def run_backtest(config: ModelConfig, reference: ReferenceProfile | Path | None,
     if isinstance(reference, Path):
         reference = build_profile(config, read_reference_file(config, reference), version=1)
     profile = reference or ReferenceProfile.empty(config)
+    # History is replayed long after it happened: no maximum event age unless the caller sets one.
+    limits = limits or EventLimits(max_age_ms=0)
     processor = Processor(StaticRegistry([ModelRuntime(config, profile)]), limits)
     store = MemoryStore()
     stats = BatchStats()

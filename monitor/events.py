@@ -190,11 +190,11 @@ def decode_prediction(raw: bytes, limits: EventLimits) -> Prediction:
     if not isinstance(features, dict):
         reason = "missing_field" if features is None else "wrong_type"
         raise InvalidEvent(reason, "features must be an object", model_id, ts)
-    if "prediction" not in data:
+    prediction = get("prediction")
+    if prediction is None:
         raise InvalidEvent("missing_field", "prediction", model_id, ts)
-    prediction = data["prediction"]
     kind = type(prediction)
-    if kind is not int and kind is not str and prediction is not None:
+    if kind is not int and kind is not str:
         if not isinstance(prediction, _SCALAR):
             raise InvalidEvent("wrong_type", "prediction must be a label or a number",
                                model_id, ts)

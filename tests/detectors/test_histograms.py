@@ -54,3 +54,9 @@ def test_errors_are_clear() -> None:
     state = NumericProfile(bins=2).fit([1.0, 2.0, 3.0]).new_state()
     with pytest.raises(StateVersionError):
         state.load_state({"state_version": 99, "kind": "numeric_histogram"})
+
+
+def test_reference_with_lists_and_objects_counts_them_as_missing_vocabulary() -> None:
+    profile = CategoricalProfile().fit(["a", ["x"], {"k": 1}, "b", "a"])
+    assert profile.categories_ == ["a", "b"]
+    assert profile.reference_counts_ == [2, 1, 0]

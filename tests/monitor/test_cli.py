@@ -92,3 +92,15 @@ def test_backtest_writes_the_contract_files(tmp_path: Path,
     assert set(spec.drifted_features) <= drifted
     assert (out / "alerts.jsonl").exists()
     assert (out / "triggers.jsonl").exists()
+
+
+def test_backtest_replays_history_older_than_the_live_age_limit(tmp_path: Path) -> None:
+    from monitor.backtest import run_backtest
+    from monitor.config import parse_config
+    from monitor.timeutil import now_ms
+
+    spec = SimulationSpec(n_numeric=2, n_categorical=1, n_events=500,
+                          start_ms=now_ms() - 200 * 86_400_000)
+    preds, _ = write_files(spec, tmp_path)
+    result = run_backtest(parse_config(model_config(spec)), None, preds)
+    assert (result.stats.accepted, result.stats.dead_letters) == (500, 0)

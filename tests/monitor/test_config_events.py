@@ -58,3 +58,10 @@ def test_feedback_defaults_and_errors() -> None:
         decode_prediction(b'{"model_id":"m","prediction_id":"p","timestamp":"2026-11-21T10:00:00",'
                           b'"features":{},"prediction":0}', LIMITS)
     assert info.value.reason == "bad_timestamp"
+
+
+def test_null_prediction_is_a_missing_field() -> None:
+    with pytest.raises(InvalidEvent) as info:
+        decode_prediction(b'{"model_id":"m","prediction_id":"p","timestamp":1795255200000,'
+                          b'"features":{},"prediction":null}', LIMITS)
+    assert (info.value.reason, info.value.detail) == ("missing_field", "prediction")
