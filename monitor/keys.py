@@ -20,12 +20,13 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Table, insert, select, update
+from sqlalchemy import Connection, insert, select, update
 
-from monitor.db.schema import ApiKeyRow
+from monitor.db.schema import (
+    API_KEYS as KEYS,
+)
 from monitor.timeutil import now_ms
 
-KEYS: Table = ApiKeyRow.__table__  # type: ignore[assignment]
 PREFIX = "dl"
 SCOPES = ("read", "write", "trigger", "admin")
 _IMPLIES: dict[str, frozenset[str]] = {

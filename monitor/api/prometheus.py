@@ -27,14 +27,19 @@ from collections.abc import Iterator
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
-from sqlalchemy import Connection, Table, func, select
+from sqlalchemy import Connection, func, select
 
-from monitor.db.schema import ConsumerOffsetRow, DeadLetterRow, LateEventRow, WindowRow
+from monitor.db.schema import (
+    DEAD_LETTERS as DEAD,
+)
+from monitor.db.schema import (
+    LATE_EVENTS as LATE,
+)
+from monitor.db.schema import (
+    OFFSETS,
+    WINDOWS,
+)
 
-OFFSETS: Table = ConsumerOffsetRow.__table__  # type: ignore[assignment]
-DEAD: Table = DeadLetterRow.__table__  # type: ignore[assignment]
-LATE: Table = LateEventRow.__table__  # type: ignore[assignment]
-WINDOWS: Table = WindowRow.__table__  # type: ignore[assignment]
 OUTCOMES = ("accepted", "duplicates", "late", "dead_letters")
 
 

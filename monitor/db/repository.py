@@ -12,27 +12,25 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Table, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
 
 from monitor.config import ConfigError, ModelConfig, parse_config
 from monitor.db.schema import (
-    DeadLetterRow,
-    MetricRecordRow,
-    ModelRow,
-    ReferenceRow,
-    WindowPartitionStateRow,
-    WindowRow,
+    DEAD_LETTERS as DEAD,
+)
+from monitor.db.schema import (
+    MODELS,
+    RECORDS,
+    REFERENCES,
+    WINDOWS,
+)
+from monitor.db.schema import (
+    PARTITION_STATES as PSTATE,
 )
 from monitor.records import MetricRecord
 from monitor.reference import ReferenceColumns, build_profile
 from monitor.timeutil import now_ms
 
-MODELS: Table = ModelRow.__table__  # type: ignore[assignment]
-REFERENCES: Table = ReferenceRow.__table__  # type: ignore[assignment]
-RECORDS: Table = MetricRecordRow.__table__  # type: ignore[assignment]
-WINDOWS: Table = WindowRow.__table__  # type: ignore[assignment]
-PSTATE: Table = WindowPartitionStateRow.__table__  # type: ignore[assignment]
-DEAD: Table = DeadLetterRow.__table__  # type: ignore[assignment]
 SOURCE_MAX = 512
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -230,3 +231,24 @@ class ApiKeyRow(Base):
     scopes: Mapped[str] = mapped_column(String(128))
     created_at_ms: Mapped[int] = mapped_column(BigInteger)
     revoked_at_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+def _table(model: type[Base]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+# Core tables, for the hot paths and repository queries that bypass the ORM.
+MODELS = _table(ModelRow)
+REFERENCES = _table(ReferenceRow)
+WINDOWS = _table(WindowRow)
+PARTITION_STATES = _table(WindowPartitionStateRow)
+RECORDS = _table(MetricRecordRow)
+OFFSETS = _table(ConsumerOffsetRow)
+DEAD_LETTERS = _table(DeadLetterRow)
+LATE_EVENTS = _table(LateEventRow)
+PROCESSED = _table(ProcessedEventRow)
+PREDICTIONS = _table(PredictionRow)
+FEEDBACK = _table(FeedbackRow)
+API_KEYS = _table(ApiKeyRow)

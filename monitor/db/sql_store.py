@@ -9,19 +9,25 @@ from functools import lru_cache
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Table, and_, delete, func, or_, select, update
+from sqlalchemy import Connection, and_, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from monitor.db.schema import (
-    ConsumerOffsetRow,
-    DeadLetterRow,
-    FeedbackRow,
-    LateEventRow,
-    MetricRecordRow,
-    PredictionRow,
-    ProcessedEventRow,
-    WindowPartitionStateRow,
-    WindowRow,
+    DEAD_LETTERS as DEAD,
+)
+from monitor.db.schema import (
+    FEEDBACK,
+    OFFSETS,
+    PREDICTIONS,
+    PROCESSED,
+    RECORDS,
+    WINDOWS,
+)
+from monitor.db.schema import (
+    LATE_EVENTS as LATE,
+)
+from monitor.db.schema import (
+    PARTITION_STATES as PSTATE,
 )
 from monitor.records import WARNING, IngestionCounts, MetricRecord
 from monitor.store import (
@@ -34,15 +40,6 @@ from monitor.store import (
 )
 from monitor.timeutil import now_ms
 
-OFFSETS: Table = ConsumerOffsetRow.__table__  # type: ignore[assignment]
-WINDOWS: Table = WindowRow.__table__  # type: ignore[assignment]
-PSTATE: Table = WindowPartitionStateRow.__table__  # type: ignore[assignment]
-PROCESSED: Table = ProcessedEventRow.__table__  # type: ignore[assignment]
-PREDICTIONS: Table = PredictionRow.__table__  # type: ignore[assignment]
-FEEDBACK: Table = FeedbackRow.__table__  # type: ignore[assignment]
-DEAD: Table = DeadLetterRow.__table__  # type: ignore[assignment]
-LATE: Table = LateEventRow.__table__  # type: ignore[assignment]
-RECORDS: Table = MetricRecordRow.__table__  # type: ignore[assignment]
 IN_CHUNK = 500
 UNSET_OFFSET = -1
 
