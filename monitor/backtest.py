@@ -23,7 +23,6 @@ from monitor.processing import (
     FEEDBACK,
     PREDICTIONS,
     BatchStats,
-    Message,
     ModelRuntime,
     Processor,
     collector_paused,
@@ -44,17 +43,9 @@ class BacktestResult:
     seconds: float
 
 
-def file_messages(path: Path, stream: str) -> Iterator[Message]:
-    with path.open("rb") as fh:
-        for offset, raw in enumerate(fh):
-            line = raw.rstrip(b"\r\n")
-            if line.strip():
-                yield Message(stream, f"file:{path.name}", 0, offset, line)
-
-
 def file_batches(path: Path, size: int) -> Iterator[tuple[list[int], list[bytes]]]:
-    """The lines of :func:`file_messages` (same offsets, same bytes) as ``(offsets, lines)``
-    lists of up to ``size``, read in large blocks rather than line by line."""
+    """The non-blank lines of a JSONL file, with their 0-based line numbers as offsets, as
+    ``(offsets, lines)`` lists of up to ``size``, read in large blocks."""
     offsets: list[int] = []
     lines: list[bytes] = []
     offset = 0

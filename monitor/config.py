@@ -27,7 +27,6 @@ from monitor.timeutil import parse_duration
 
 MODEL_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$"
-RESERVED_SERIES = {"score", "prediction"}
 
 
 class ConfigError(ValueError):

@@ -421,14 +421,3 @@ class Processor:
         log.debug("window %s", action, extra={"model_id": rt.config.model_id,
                                               "window_start": info.window_start})
         return WindowChange(rt.config.model_id, info.window_start, action, records)
-
-
-def chunks(items: Iterable[Message], size: int) -> Iterator[list[Message]]:
-    batch: list[Message] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
