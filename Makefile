@@ -17,12 +17,18 @@ $(VENV)/.stamp-base: pyproject.toml | $(PY)
 	$(PIP) install -e .
 	@touch $@
 
-$(VENV)/.stamp-test: pyproject.toml $(VENV)/.stamp-base
-	$(PIP) install -e ".[test]"
+# torch==2.13.0 is pinned here because a CPU build of exactly that version is on disk; an open
+# range would pull the newest CUDA build (gigabytes). The `torch` extra then installs nothing more.
+$(VENV)/.stamp-torch: $(VENV)/.stamp-base
+	$(PIP) install torch==2.13.0
+	@touch $@
+
+$(VENV)/.stamp-test: pyproject.toml $(VENV)/.stamp-base $(VENV)/.stamp-torch
+	$(PIP) install -e ".[test,torch]"
 	@touch $@
 
 $(VENV)/.stamp-bench: pyproject.toml $(VENV)/.stamp-test
-	$(PIP) install -e ".[test,bench]"
+	$(PIP) install -e ".[test,torch,bench]"
 	@touch $@
 
 demo: $(VENV)/.stamp-base

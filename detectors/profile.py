@@ -30,9 +30,12 @@ class NumericProfile:
 
     kind = "numeric_profile"
 
-    def __init__(self, bins: int = 10) -> None:
+    def __init__(self, bins: int = 10, resolution: int = 1) -> None:
         self.bins = bins
+        self.resolution = resolution
         self.bin_edges_: list[float] | None = None
+        self.coarse_edges_: list[float] = []
+        self.std_: float = math.nan
         self.min_: float = math.nan
         self.max_: float = math.nan
         self.reference_counts_: list[int] = []
@@ -53,13 +56,34 @@ class NumericProfile:
             self.bin_edges_ = []
             self.reference_counts_ = [0]
             return self
-        qs = np.quantile(present, np.linspace(0, 1, self.bins + 1)[1:-1])
-        self.bin_edges_ = [float(x) for x in np.unique(qs) if present.min() < x <= present.max()]
-        self.min_, self.max_ = float(present.min()), float(present.max())
+        lo, hi = present.min(), present.max()
+        qs = np.quantile(present, np.linspace(0, 1, self.bins * self.resolution + 1))[1:-1]
+        self.bin_edges_ = [float(x) for x in np.unique(qs) if lo < x <= hi]
+        coarse = qs[self.resolution - 1::self.resolution]
+        self.coarse_edges_ = [float(x) for x in np.unique(coarse) if lo < x <= hi]
+        self.min_, self.max_ = float(lo), float(hi)
+        self.std_ = float(np.std(present))
         hist = self.new_state()
         hist.update(present)
         self.reference_counts_ = [int(x) for x in hist.counts]
         return self
+
+    def coarse_counts(self, counts: Iterable[int]) -> list[int]:
+        """Counts over the fine bins summed into the ``bins`` coarse quantile bins (for PSI).
+
+        Coarse edges are a subset of the fine edges, so the sums are exact.
+
+        >>> p = NumericProfile(bins=2, resolution=2).fit([1, 2, 3, 4, 5, 6, 7, 8])
+        >>> p.bin_edges_, p.coarse_edges_, p.coarse_counts(p.reference_counts_)
+        ([2.75, 4.5, 6.25], [4.5], [4, 4])
+        """
+        if self.bin_edges_ is None:
+            raise NotFittedError("NumericProfile is not fitted")
+        lower = np.asarray([-np.inf, *self.bin_edges_])
+        slots = np.searchsorted(np.asarray(self.coarse_edges_), lower, side="right")
+        arr = np.asarray(list(counts), dtype=np.int64)
+        return [int(x) for x in np.bincount(slots, weights=arr,
+                                            minlength=len(self.coarse_edges_) + 1)]
 
     def new_state(self) -> NumericHistogram:
         if self.bin_edges_ is None:
@@ -70,6 +94,8 @@ class NumericProfile:
         if self.bin_edges_ is None:
             raise NotFittedError("NumericProfile is not fitted")
         return {"state_version": STATE_VERSION, "kind": self.kind, "bins": self.bins,
+                "resolution": self.resolution, "coarse_edges": self.coarse_edges_,
+                "std": _json_float(self.std_),
                 "bin_edges": self.bin_edges_, "min": _json_float(self.min_),
                 "max": _json_float(self.max_), "reference_counts": self.reference_counts_,
                 "missing_share": self.missing_share_, "n": self.n_}
@@ -77,8 +103,10 @@ class NumericProfile:
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> NumericProfile:
         check_version(state, cls.kind)
-        profile = cls(bins=int(state["bins"]))
+        profile = cls(bins=int(state["bins"]), resolution=int(state.get("resolution", 1)))
         profile.bin_edges_ = [float(x) for x in state["bin_edges"]]
+        profile.coarse_edges_ = [float(x) for x in state.get("coarse_edges", profile.bin_edges_)]
+        profile.std_ = _float_or_nan(state.get("std"))
         profile.min_ = _float_or_nan(state["min"])
         profile.max_ = _float_or_nan(state["max"])
         profile.reference_counts_ = [int(x) for x in state["reference_counts"]]

@@ -80,15 +80,50 @@ class LatenessConfig(_Strict):
         return parse_duration(self.allowed_lateness)
 
 
-class DriftConfig(_Strict):
-    """PSI thresholds and the reference profile's resolution."""
+DRIFT_METHODS = ("auto", "ks", "chisquare", "z", "psi", "jensenshannon", "wasserstein",
+                 "hellinger", "kl_div", "tvd", "linf", "anderson", "cramer_von_mises", "ed",
+                 "fisher_exact")
 
-    warning: float = Field(default=0.1, gt=0)
-    alert: float = Field(default=0.25, gt=0)
+
+class EffectSizeFloor(_Strict):
+    """Smallest shift the calibrated mode alerts on, whatever the window size."""
+
+    numeric: float = Field(default=0.075, ge=0, description="normed Wasserstein distance")
+    categorical: float = Field(default=0.1, ge=0, description="Jensen-Shannon distance")
+
+
+class MultivariateConfig(_Strict):
+    """Joint drift of all numeric features, and of each embedding feature (torch)."""
+
+    enabled: bool = True
+    method: Literal["mmd", "domain_classifier"] = "mmd"
+    threshold: float = Field(default=0.05, gt=0, lt=1, description="p-value")
+    n_permutations: int = Field(default=100, ge=10, le=10_000)
+    min_samples: int = Field(default=100, ge=10)
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+
+
+class DriftConfig(_Strict):
+    """How data and prediction drift are tested (see docs/drift.md)."""
+
+    mode: Literal["calibrated", "evidently"] = "calibrated"
+    false_alarm_rate: float = Field(default=0.01, gt=0, lt=0.5)
+    correction: Literal["bh", "bonferroni"] = "bh"
+    effect_size_floor: EffectSizeFloor = Field(default_factory=EffectSizeFloor)
+    resamples: int = Field(default=2000, ge=200, le=100_000)
+    seed: int = Field(default=0, ge=0)
+    method: Literal[DRIFT_METHODS] = "auto"  # type: ignore[valid-type]  # Literal of a tuple
+    threshold: float | None = Field(default=None, gt=0)
+    warning: float = Field(default=0.1, gt=0, description="PSI warning (method: psi)")
+    alert: float = Field(default=0.25, gt=0, description="PSI alert (method: psi)")
     min_samples: int = Field(default=50, ge=1)
     bins: int = Field(default=10, ge=2, le=100)
+    resolution: int = Field(default=5, ge=1, le=20)
     max_categories: int = Field(default=50, ge=1, le=1000)
+    sample_size: int = Field(default=1000, ge=10, le=20_000)
+    reference_sample_size: int = Field(default=5000, ge=10, le=100_000)
     drift_share_alert: float = Field(default=0.5, gt=0, le=1)
+    multivariate: MultivariateConfig = Field(default_factory=MultivariateConfig)
 
     @model_validator(mode="after")
     def _ordered(self) -> DriftConfig:

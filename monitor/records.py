@@ -5,15 +5,17 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from detectors.drift.psi import psi_test
 from detectors.histograms import CategoryCounts, NumericHistogram
 from detectors.profile import CategoricalProfile, NumericProfile, Profile
 from monitor.config import ModelConfig
+from monitor.drift_eval import ALERT, INSUFFICIENT, OK, WARNING, Subject, Verdict, evaluate
 from monitor.reference import ReferenceProfile
+from monitor.sampling import PREDICTION_COLUMN, SCORE_COLUMN
 from monitor.timeutil import format_ms
 from monitor.window_state import State, WindowState
 
-OK, WARNING, ALERT, INSUFFICIENT = "ok", "warning", "alert", "insufficient_data"
+__all__ = ["ALERT", "INSUFFICIENT", "OK", "WARNING", "IngestionCounts", "MetricRecord",
+           "compute_window_records"]
 
 
 @dataclass(frozen=True)
@@ -52,10 +54,6 @@ class IngestionCounts:
     late_events: int = 0
 
 
-def _drift_status(value: float, warning: float, alert: float) -> str:
-    return ALERT if value >= alert else WARNING if value >= warning else OK
-
-
 class _Builder:
     def __init__(self, config: ModelConfig, start: int, end: int, revision: int) -> None:
         self.config = config
@@ -63,29 +61,30 @@ class _Builder:
         self.records: list[MetricRecord] = []
 
     def add(self, family: str, metric: str, feature: str | None, value: float | None,
-            threshold: float | None, n: int, status: str) -> MetricRecord:
+            threshold: float | None, n: int, status: str,
+            p_value: float | None = None) -> MetricRecord:
         rec = MetricRecord(self.config.model_id, self.start, self.end, family, metric, feature,
-                           None, value, threshold, None, None, None, n, status, self.revision)
+                           None, _round(value), _round(threshold), _round(p_value), None, None,
+                           n, status, self.revision)
         self.records.append(rec)
         return rec
 
 
-def _counts(state: State) -> list[int]:
-    return [int(x) for x in state.counts]
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(float(value), 12)
 
 
-def _psi_record(b: _Builder, family: str, feature: str, profile: Profile | None,
-                state: State | None, no_reference: bool) -> MetricRecord:
-    drift = b.config.drift
-    n = state.n if state is not None else 0
-    if no_reference or profile is None or state is None or sum(profile.reference_counts_) == 0:
-        return b.add(family, "psi", feature, None, drift.alert, n, INSUFFICIENT)
-    if n == 0:
-        return b.add(family, "psi", feature, None, drift.alert, 0, INSUFFICIENT)
-    result = psi_test(profile.reference_counts_, _counts(state), threshold=drift.alert)
-    status = (INSUFFICIENT if n < drift.min_samples
-              else _drift_status(result.statistic, drift.warning, drift.alert))
-    return b.add(family, "psi", feature, round(result.statistic, 12), drift.alert, n, status)
+def _drift(b: _Builder, family: str, profile: ReferenceProfile, state: WindowState,
+           subjects: list[Subject]) -> list[Verdict]:
+    if profile.version == 0:
+        verdicts = [Verdict(s.name, "none", None, None, None, s.state.n if s.state else 0,
+                            INSUFFICIENT) for s in subjects]
+    else:
+        cache = profile.cache.setdefault(family, {})
+        verdicts = evaluate(b.config.drift, subjects, profile.sample, state.sample, cache)
+    for v in verdicts:
+        b.add(family, v.method, v.feature, v.value, v.threshold, v.n, v.status, v.p_value)
+    return verdicts
 
 
 def _quality(b: _Builder, feature: str, profile: Profile, state: State) -> None:
@@ -112,6 +111,10 @@ def _quality(b: _Builder, feature: str, profile: Profile, state: State) -> None:
     elif (isinstance(state, NumericHistogram) and isinstance(profile, NumericProfile)
           and profile.n_ > 0):
         share("out_of_range_share", state.below + state.above, state.n, 0.0)
+    # Schema change: a feature the reference had is absent (or null) in every event of the window.
+    gone = seen > 0 and state.missing == seen and profile.missing_share_ < 1.0
+    b.add("data_quality", "schema_change", feature, 1.0 if gone else 0.0, None, seen,
+          ALERT if gone else OK)
 
 
 def compute_window_records(
@@ -124,12 +127,9 @@ def compute_window_records(
 ) -> list[MetricRecord]:
     """Every record of one closed window, from its merged state."""
     b = _Builder(config, window_start, window_start + config.window_ms, revision)
-    no_reference = profile.version == 0
-    statuses = []
-    for spec in config.features:
-        rec = _psi_record(b, "data_drift", spec.name, profile.features.get(spec.name),
-                          state.features.get(spec.name), no_reference)
-        statuses.append(rec.status)
+    features = [Subject(f.name, f.name, profile.features.get(f.name), state.features.get(f.name))
+                for f in config.features]
+    statuses = [v.status for v in _drift(b, "data_drift", profile, state, features)]
     evaluated = [s for s in statuses if s != INSUFFICIENT]
     if evaluated:
         share = sum(s == ALERT for s in evaluated) / len(evaluated)
@@ -139,14 +139,18 @@ def compute_window_records(
     else:
         b.add("data_drift", "drift_share", None, None, config.drift.drift_share_alert,
               state.n, INSUFFICIENT)
+    outputs = [Subject("prediction", PREDICTION_COLUMN, profile.prediction, state.prediction)]
     if config.task != "regression":
-        _psi_record(b, "prediction_drift", "score", profile.score, state.score, no_reference)
-    _psi_record(b, "prediction_drift", "prediction", profile.prediction, state.prediction,
-                no_reference)
+        outputs.insert(0, Subject("score", SCORE_COLUMN, profile.score, state.score))
+    _drift(b, "prediction_drift", profile, state, outputs)
     for spec in config.features:
         p, s = profile.features.get(spec.name), state.features.get(spec.name)
         if p is not None and s is not None:
             _quality(b, spec.name, p, s)
+    for name, count in sorted(state.unexpected.items()):
+        # Schema change: events carry a feature the configuration does not know.
+        b.add("data_quality", "schema_change", name, count / max(state.n, 1), None, state.n,
+              WARNING)
     total = state.n + ingestion.dead_letters
     dl_status = WARNING if total and ingestion.dead_letters / total > 0.01 else OK
     b.add("ingestion", "events", None, float(state.n), None, state.n, OK)

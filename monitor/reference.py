@@ -17,7 +17,9 @@ from typing import Any
 import orjson
 
 from detectors.profile import CategoricalProfile, NumericProfile, Profile, profile_from_state
+from detectors.sample import RowSample
 from monitor.config import ModelConfig
+from monitor.sampling import confidence, embedding_dims, reference_sample
 
 SCORE = "score"
 PREDICTION = "prediction"
@@ -49,6 +51,9 @@ class ReferenceProfile:
     features: dict[str, Profile]
     score: Profile | None
     prediction: Profile | None
+    dims: dict[str, int] = field(default_factory=dict)
+    sample: RowSample | None = None
+    cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def empty(cls, config: ModelConfig) -> ReferenceProfile:
@@ -63,6 +68,8 @@ class ReferenceProfile:
             "features": {k: v.to_state() for k, v in self.features.items()},
             "score": self.score.to_state() if self.score else None,
             "prediction": self.prediction.to_state() if self.prediction else None,
+            "dims": self.dims,
+            "sample": self.sample.to_state() if self.sample is not None else None,
         }
 
     @classmethod
@@ -73,11 +80,13 @@ class ReferenceProfile:
             features={k: profile_from_state(v) for k, v in data["features"].items()},
             score=profile_from_state(data["score"]) if data.get("score") else None,
             prediction=profile_from_state(data["prediction"]) if data.get("prediction") else None,
+            dims={k: int(v) for k, v in (data.get("dims") or {}).items()},
+            sample=RowSample.from_state(data["sample"]) if data.get("sample") else None,
         )
 
 
 def embedding_norm(value: Any) -> Any:
-    """An embedding is profiled by its L2 norm (issue 3 brings full multivariate tests)."""
+    """An embedding's univariate profile is its L2 norm; multivariate drift tests the vectors."""
     if isinstance(value, list):
         try:
             return math.sqrt(sum(float(x) * float(x) for x in value))
@@ -86,30 +95,30 @@ def embedding_norm(value: Any) -> Any:
     return value
 
 
-def _confidence(score: Any) -> Any:
-    if isinstance(score, dict):
-        return max((v for v in score.values() if isinstance(v, int | float)), default=None)
-    return score
-
-
 def build_profile(config: ModelConfig, cols: ReferenceColumns, version: int) -> ReferenceProfile:
+    drift = config.drift
+
+    def numeric() -> NumericProfile:
+        return NumericProfile(drift.bins, drift.resolution)
+
     features: dict[str, Profile] = {}
     for spec in config.features:
         values = cols.features.get(spec.name, [])
         if spec.type == "categorical":
             features[spec.name] = CategoricalProfile(config.drift.max_categories).fit(values)
         elif spec.type == "embedding":
-            features[spec.name] = NumericProfile(config.drift.bins).fit(
-                embedding_norm(v) for v in values)
+            features[spec.name] = numeric().fit(embedding_norm(v) for v in values)
         else:
-            features[spec.name] = NumericProfile(config.drift.bins).fit(values)
-    scores = [_confidence(s) for s in cols.score]
-    score = NumericProfile(config.drift.bins).fit(scores)
+            features[spec.name] = numeric().fit(values)
+    scores = [confidence(s) for s in cols.score]
+    score = numeric().fit(scores)
     if config.task == "regression":
-        prediction: Profile = NumericProfile(config.drift.bins).fit(cols.prediction)
+        prediction: Profile = numeric().fit(cols.prediction)
     else:
         prediction = CategoricalProfile(config.drift.max_categories).fit(cols.prediction)
-    return ReferenceProfile(version, cols.n_rows, features, score, prediction)
+    dims = embedding_dims(config, cols.features)
+    sample = reference_sample(config, cols.features, cols.score, cols.prediction, dims)
+    return ReferenceProfile(version, cols.n_rows, features, score, prediction, dims, sample)
 
 
 def columns_from_events(config: ModelConfig, rows: Iterable[dict[str, Any]]) -> ReferenceColumns:

@@ -1,22 +1,30 @@
 """The mergeable state of one model's window, as built by one partition (or merged from all).
 
 Feature values are taken column by column from a batch of predictions and pushed into the
-detectors' histograms in one vectorised call per feature.
+detectors' histograms in one vectorised call per feature. A bounded row sample (bottom-k by event
+id hash, see :mod:`monitor.sampling`) is kept beside the histograms, and the names of features
+that events carry but the configuration does not (schema changes) are counted, at most
+``MAX_UNEXPECTED`` names.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from operator import itemgetter
 from typing import Any
 
+import numpy as np
 import orjson
 
 from detectors.histograms import CategoryCounts, NumericHistogram
+from detectors.sample import RowSample, priorities_from_keys
 from monitor.config import ModelConfig
 from monitor.events import Prediction
-from monitor.reference import ReferenceProfile, _confidence, embedding_norm
+from monitor.reference import ReferenceProfile, embedding_norm
+from monitor.sampling import columns_for, confidence, new_sample
 
 STATE_VERSION = 1
+MAX_UNEXPECTED = 50
 State = NumericHistogram | CategoryCounts
 
 
@@ -35,6 +43,9 @@ class WindowState:
         self.score: State | None = profile.score.new_state() if profile.score else None
         self.prediction: State | None = (
             profile.prediction.new_state() if profile.prediction else None)
+        self.sample: RowSample = new_sample(config, profile.dims, config.drift.sample_size)
+        self.unexpected: Counter[str] = Counter()
+        self._names = frozenset(config.feature_names)
 
     def update(self, events: list[Prediction]) -> None:
         if not events:
@@ -45,6 +56,8 @@ class WindowState:
         self.min_ts = lo if self.min_ts is None else min(self.min_ts, lo)
         self.max_ts = hi if self.max_ts is None else max(self.max_ts, hi)
         feats = [e.features for e in events]
+        self._sample(events, feats)
+        self._schema(feats)
         for spec in self.config.features:
             name = spec.name
             try:  # one C-level pass per column when every event has the feature
@@ -55,10 +68,35 @@ class WindowState:
                 column = [embedding_norm(v) for v in column]
             self.features[name].update_raw(column)
         if self.score is not None:
-            self.score.update_raw([_confidence(s) if isinstance(s, dict) else s
+            self.score.update_raw([confidence(s) if isinstance(s, dict) else s
                                    for s in [e.score for e in events]])
         if self.prediction is not None:
             self.prediction.update_raw([e.prediction for e in events])
+
+    def _sample(self, events: list[Prediction], feats: list[dict[str, Any]]) -> None:
+        pri = priorities_from_keys([e.event_id for e in events])
+        sample = self.sample
+        if len(sample) >= sample.size:
+            picked = np.flatnonzero(pri < sample.priorities[-1])
+            sample.n_seen += len(events) - len(picked)
+        else:
+            picked = np.arange(len(events))
+        if len(picked) == 0:
+            return
+        rows = [int(i) for i in picked]
+        features = {name: [feats[i].get(name) for i in rows] for name in sample.columns}
+        cols = columns_for(sample, features, [events[i].score for i in rows],
+                           [events[i].prediction for i in rows])
+        sample.update(cols, pri[picked])
+
+    def _schema(self, feats: list[dict[str, Any]]) -> None:
+        names = self._names
+        for f in feats:
+            if f.keys() != names:
+                extra = f.keys() - names
+                for name in extra:
+                    if name in self.unexpected or len(self.unexpected) < MAX_UNEXPECTED:
+                        self.unexpected[name] += 1
 
     def merge(self, other: WindowState) -> WindowState:
         self.n += other.n
@@ -73,6 +111,10 @@ class WindowState:
             self.score.merge(other.score)  # type: ignore[arg-type]
         if self.prediction is not None and other.prediction is not None:
             self.prediction.merge(other.prediction)  # type: ignore[arg-type]
+        self.sample.merge(other.sample)
+        for name, count in other.unexpected.items():
+            if name in self.unexpected or len(self.unexpected) < MAX_UNEXPECTED:
+                self.unexpected[name] += count
         return self
 
     def to_json(self) -> bytes:
@@ -84,6 +126,8 @@ class WindowState:
             "features": {k: v.to_state() for k, v in self.features.items()},
             "score": self.score.to_state() if self.score else None,
             "prediction": self.prediction.to_state() if self.prediction else None,
+            "sample": self.sample.to_state(),
+            "unexpected": dict(self.unexpected),
         })
 
     @classmethod
@@ -105,4 +149,7 @@ class WindowState:
             state.score.load_state(data["score"])
         if state.prediction is not None and data.get("prediction"):
             state.prediction.load_state(data["prediction"])
+        if data.get("sample"):
+            state.sample = RowSample.from_state(data["sample"])
+        state.unexpected = Counter(data.get("unexpected") or {})
         return state

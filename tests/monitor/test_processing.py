@@ -38,7 +38,7 @@ def test_window_closes_when_watermark_passes(engine_for: Engine | None) -> None:
     changes = h.maintain()
     assert [(c.window_start, c.action) for c in changes] == [(T0, "close")]
     assert h.value(T0, "ingestion", "events").value == 100
-    assert h.value(T0, "data_drift", "psi", "x").status == "ok"
+    assert h.value(T0, "data_drift", "wasserstein", "x").status == "ok"
     assert h.value(T0, "data_drift", "drift_share").value == 0.0
 
 
