@@ -125,6 +125,26 @@ class DriftConfig(_Strict):
     drift_share_alert: float = Field(default=0.5, gt=0, le=1)
     multivariate: MultivariateConfig = Field(default_factory=MultivariateConfig)
 
+    def policy(self) -> str:
+        """The false-alarm budget in plain words (docs/drift.md).
+
+        >>> DriftConfig().policy()[:70]
+        'calibrated: about one false data-drift alert per 100 windows per model'
+        """
+        if self.method != "auto":
+            return (f"every feature tested with {self.method} at a fixed threshold; "
+                    "no false-alarm budget")
+        if self.mode == "evidently":
+            return ("evidently: Evidently's default tests and fixed thresholds; no false-alarm "
+                    "budget (fixed thresholds alarm often on small windows)")
+        per = round(1 / self.false_alarm_rate)
+        floor = self.effect_size_floor
+        return (f"calibrated: about one false data-drift alert per {per} windows per model "
+                f"(false_alarm_rate {self.false_alarm_rate}, {self.correction} correction "
+                f"across features; alerts need a normed Wasserstein distance >= {floor.numeric} "
+                f"or a Jensen-Shannon distance >= {floor.categorical}; fewer than "
+                f"{self.min_samples} values is insufficient_data)")
+
     @model_validator(mode="after")
     def _ordered(self) -> DriftConfig:
         if self.warning > self.alert:

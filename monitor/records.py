@@ -9,6 +9,7 @@ from detectors.histograms import CategoryCounts, NumericHistogram
 from detectors.profile import CategoricalProfile, NumericProfile, Profile
 from monitor.config import ModelConfig
 from monitor.drift_eval import ALERT, INSUFFICIENT, OK, WARNING, Subject, Verdict, evaluate
+from monitor.multivariate_eval import evaluate_multivariate
 from monitor.reference import ReferenceProfile
 from monitor.sampling import PREDICTION_COLUMN, SCORE_COLUMN
 from monitor.timeutil import format_ms
@@ -143,6 +144,10 @@ def compute_window_records(
     if config.task != "regression":
         outputs.insert(0, Subject("score", SCORE_COLUMN, profile.score, state.score))
     _drift(b, "prediction_drift", profile, state, outputs)
+    if profile.version != 0:
+        for v in evaluate_multivariate(config, profile.sample, state.sample):
+            b.add("multivariate_drift", v.method, v.feature, v.value, v.threshold, v.n, v.status,
+                  v.p_value)
     for spec in config.features:
         p, s = profile.features.get(spec.name), state.features.get(spec.name)
         if p is not None and s is not None:

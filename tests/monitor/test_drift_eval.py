@@ -174,3 +174,44 @@ def test_schema_changes_are_data_quality_records() -> None:
     schema = {r.feature: (r.value, r.status) for r in recs if r.metric == "schema_change"}
     assert schema == {"x": (0.0, "ok"), "y": (1.0, "alert"), "c": (0.0, "ok"),
                       "b": (0.0, "ok"), "z_new": (1.0, "warning")}
+
+
+def _mv_config() -> ModelConfig:
+    return parse_config({
+        "model_id": "m", "task": "regression", "window": "1h",
+        "features": [{"name": "x", "type": "numeric"}, {"name": "y", "type": "numeric"},
+                     {"name": "e", "type": "embedding"}],
+        "drift": {"multivariate": {"n_permutations": 50}, "sample_size": 400,
+                  "reference_sample_size": 400},
+    })
+
+
+def _mv_rows(n: int, seed: int, rho: float, emb_shift: float) -> list[dict[str, Any]]:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(0, 1, n)
+    y = rho * x + np.sqrt(1 - rho * rho) * rng.normal(0, 1, n)
+    e = rng.normal(0, 1, (n, 8)) + emb_shift * np.eye(8)[0]
+    e = e / np.linalg.norm(e, axis=1, keepdims=True)  # unit vectors: the norm never drifts
+    return [{"features": {"x": float(x[i]), "y": float(y[i]), "e": e[i].tolist()},
+             "score": None, "prediction": float(x[i])} for i in range(n)]
+
+
+def test_multivariate_drift_sees_a_correlation_and_an_embedding_shift() -> None:
+    c = _mv_config()
+    prof = build_profile(c, columns_from_events(c, _mv_rows(3000, 1, 0.0, 0.0)), version=1)
+    assert prof.dims == {"e": 8}
+    calm = compute_window_records(c, prof, 0, window(c, prof, _mv_rows(600, 2, 0.0, 0.0)),
+                                  IngestionCounts())
+    moved = compute_window_records(c, prof, 0, window(c, prof, _mv_rows(600, 3, 0.8, 1.5)),
+                                   IngestionCounts())
+
+    def verdicts(recs: list[MetricRecord], family: str) -> dict[str | None, str]:
+        return {r.feature: r.status for r in recs if r.family == family}
+
+    assert verdicts(calm, "multivariate_drift") == {None: "ok", "e": "ok"}
+    assert verdicts(moved, "multivariate_drift") == {None: "alert", "e": "alert"}
+    # Every marginal, and the embedding's norm, look unchanged to the univariate tests.
+    assert verdicts(moved, "data_drift") == {"x": "ok", "y": "ok", "e": "ok", None: "ok"}
+    mmd = next(r for r in moved if r.family == "multivariate_drift" and r.feature is None)
+    assert (mmd.metric, mmd.n, mmd.threshold) == ("mmd", 400, 0.05)
+    assert mmd.p_value is not None and mmd.p_value < 0.05
