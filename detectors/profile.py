@@ -57,9 +57,19 @@ class NumericProfile:
             self.reference_counts_ = [0]
             return self
         lo, hi = present.min(), present.max()
-        qs = np.quantile(present, np.linspace(0, 1, self.bins * self.resolution + 1))[1:-1]
-        self.bin_edges_ = [float(x) for x in np.unique(qs) if lo < x <= hi]
-        coarse = qs[self.resolution - 1::self.resolution]
+        distinct = np.unique(present)
+        levels = np.linspace(0, 1, self.bins * self.resolution + 1)[1:-1]
+        if len(distinct) <= self.bins * self.resolution:
+            # Few distinct values (a 0/1 flag, a rating): one bucket per value, so no value
+            # hides in a neighbour's bucket however rare it is; PSI bins stay at data values.
+            self.bin_edges_ = [float(x) for x in distinct[1:]]
+            coarse = (distinct[1:] if len(distinct) <= self.bins + 1 else
+                      np.quantile(present, levels[self.resolution - 1::self.resolution],
+                                  method="higher"))
+        else:
+            qs = np.quantile(present, levels)
+            self.bin_edges_ = [float(x) for x in np.unique(qs) if lo < x <= hi]
+            coarse = qs[self.resolution - 1::self.resolution]
         self.coarse_edges_ = [float(x) for x in np.unique(coarse) if lo < x <= hi]
         self.min_, self.max_ = float(lo), float(hi)
         self.std_ = float(np.std(present))

@@ -83,7 +83,7 @@ def _drift_view(api: str, key: str) -> tuple[int, list[tuple[str, list[str]]]]:
     """Closed windows and, per window with drift, the drifted features (read over the API)."""
     headers = {"Authorization": f"Bearer {key}"}
     url = f"{api}/api/v1/models/{MODEL_ID}/metrics"
-    params: dict[str, str | int] = {"family": "data_drift", "metric": "psi", "limit": 1000,
+    params: dict[str, str | int] = {"family": "data_drift", "limit": 1000,
               "from": format_ms(now_ms() - 2 * EVENT_SPAN_MS), "to": format_ms(now_ms() + 1)}
     try:
         resp = httpx.get(url, params=params, headers=headers, timeout=5)
@@ -93,7 +93,7 @@ def _drift_view(api: str, key: str) -> tuple[int, list[tuple[str, list[str]]]]:
     by_window: dict[str, list[str]] = {}
     for rec in resp.json()["items"]:
         drifted = by_window.setdefault(rec["window_start"], [])
-        if rec["status"] == "alert":
+        if rec["status"] == "alert" and rec["feature"] is not None:
             drifted.append(rec["feature"])
     return len(by_window), [(w, sorted(f)) for w, f in sorted(by_window.items()) if f]
 

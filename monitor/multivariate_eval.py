@@ -53,6 +53,8 @@ def _run(config: ModelConfig, feature: str | None, ref: np.ndarray,
     method = mv.method
     if len(cur) < mv.min_samples or len(ref) < mv.min_samples or ref.shape[1] == 0:
         return JointVerdict(feature, method, None, mv.threshold, None, len(cur), INSUFFICIENT)
+    # A reference subsample as large as the window's sample keeps the test one kernel block.
+    ref = ref[: max(len(cur), mv.min_samples)]
     if method == "mmd":
         from detectors.multivariate.mmd import mmd_test
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -72,7 +73,10 @@ class _Builder:
 
 
 def _round(value: float | None) -> float | None:
-    return None if value is None else round(float(value), 12)
+    """Twelve decimals; an infinite statistic (chi-square on an unseen category) becomes null."""
+    if value is None or not math.isfinite(value):
+        return None
+    return round(float(value), 12)
 
 
 def _drift(b: _Builder, family: str, profile: ReferenceProfile, state: WindowState,

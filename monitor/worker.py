@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -191,6 +192,7 @@ class Worker:
 
     def run(self, max_seconds: float | None = None) -> WorkerStats:
         self.registry.refresh(force=True)
+        _warm_up_torch(self.registry)
         self.consumer = consumer = self._make_consumer()
         consumer.subscribe([self.settings.predictions_topic, self.settings.feedback_topic],
                            listener=_Listener(self))
@@ -249,3 +251,16 @@ def main(settings: Settings) -> int:
              "%d windows closed", stats.batches, t.accepted, t.duplicates, t.late,
              t.dead_letters, stats.windows_closed)
     return 0
+
+
+def _warm_up_torch(registry: Any) -> None:
+    """Import torch in the background when a model tests multivariate drift.
+
+    The import takes seconds; done lazily at the first window close it would stall the poll loop.
+    """
+    import importlib.util
+
+    wanted = any(rt.config.drift.multivariate.enabled for rt in registry.all())
+    if wanted and "torch" not in sys.modules and importlib.util.find_spec("torch") is not None:
+        threading.Thread(target=importlib.import_module, args=("torch",), daemon=True,
+                         name="torch-import").start()
