@@ -88,7 +88,8 @@ def _calibrated(drift: DriftConfig, subjects: list[Subject],
                 cache: dict[str, CalibratedTest]) -> list[Verdict]:
     results = []
     for s in subjects:
-        assert s.profile is not None and s.state is not None
+        assert s.profile is not None
+        assert s.state is not None
         test = _calibrator(drift, s, cache)
         results.append((s, test, test.test(s.state.counts)))
     rejected = correct([r.p_value for _, _, r in results], drift.false_alarm_rate,
@@ -128,7 +129,8 @@ def _values(sample: RowSample | None, column: str) -> np.ndarray:
         return np.zeros(0)
     kind = sample.columns[column]
     if kind == "embedding":
-        return np.linalg.norm(sample.embeddings(column).astype(np.float64), axis=1)
+        norms: np.ndarray = np.linalg.norm(sample.embeddings(column).astype(np.float64), axis=1)
+        return norms
     if kind == "categorical":
         return np.zeros(0)
     return sample.numeric(column)
@@ -142,7 +144,8 @@ def _value_counts(ref: np.ndarray, cur: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 
 def _evidently(s: Subject, reference: RowSample | None, window: RowSample) -> Verdict:
-    assert s.profile is not None and s.state is not None
+    assert s.profile is not None
+    assert s.state is not None
     kind = _kind(s.profile)
     if kind == "numeric" and s.profile.__class__ is NumericProfile:
         ref, cur = _values(reference, s.column), _values(window, s.column)
@@ -161,7 +164,8 @@ def _evidently(s: Subject, reference: RowSample | None, window: RowSample) -> Ve
 
 def _forced(drift: DriftConfig, s: Subject, reference: RowSample | None,
             window: RowSample) -> Verdict:
-    assert s.profile is not None and s.state is not None
+    assert s.profile is not None
+    assert s.state is not None
     method = drift.method
     cls = methods()[method]
     if method == "psi":

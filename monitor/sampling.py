@@ -11,7 +11,7 @@ and the Evidently HTML report.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -77,7 +77,7 @@ def typed(kind: str, values: Sequence[Any], dim: int = 0) -> Any:
     return out
 
 
-def columns_for(sample: RowSample, features: dict[str, Sequence[Any]], scores: Sequence[Any],
+def columns_for(sample: RowSample, features: Mapping[str, Sequence[Any]], scores: Sequence[Any],
                 predictions: Sequence[Any]) -> dict[str, Any]:
     """Typed columns for ``sample`` from raw per-column values of the same rows."""
     out: dict[str, Any] = {}

@@ -9,8 +9,8 @@ Two kinds of state, both bounded and mergeable:
   (:class:`~detectors.sample.ValueSample`). Its test is exact while the window holds at most
   ``sample_size`` values and otherwise runs on a uniform random sample of that size: the p-value
   stays valid at the sample size, and the statistic is within the DKW bound of the whole
-  window's (``sqrt(ln(2/0.05) / (2 k))`` = 0.043 for k = 1000 at 95%), plus as much again when
-  the reference, too, was larger than ``sample_size`` and is kept as a sample.
+  window's (``sqrt(ln(2/0.05) / (2 k))`` = 0.043 for k = 1000 at 95%); when the reference, too,
+  was larger than ``sample_size``, add its share (0.094 in all at 95%, 2.5% to each side).
 
 Each method module subclasses one of them and supplies ``statistic(reference, current)``, a pure
 function returning ``(statistic, p_value or None)``. ``p_value_based`` methods drift when

@@ -67,12 +67,13 @@ def test_every_method_module_is_found() -> None:
 @pytest.mark.parametrize("method", ALL)
 def test_params_come_from_the_signature_and_clone_is_unfitted(method: str) -> None:
     cls = methods()[method]
-    names = [p for p in inspect.signature(cls).parameters]
+    names = list(inspect.signature(cls).parameters)
     det = _fitted(method)
     assert list(det.get_params()) == names
     assert "threshold" in names
     twin = det.clone()
-    assert twin.get_params() == det.get_params() and not twin.fitted
+    assert twin.get_params() == det.get_params()
+    assert not twin.fitted
     with pytest.raises(NotFittedError):
         twin.score()
     with pytest.raises(NotFittedError):
@@ -106,7 +107,8 @@ def test_merge_is_associative_with_identity_and_parts_equal_the_whole(method: st
         type(whole).from_state(parts[1].to_state())).merge(parts[2])
     right_tail = type(whole).from_state(parts[1].to_state()).merge(parts[2])
     right = type(whole).from_state(parts[0].to_state()).merge(right_tail)
-    assert _same(left, right) and _same(left, whole)
+    assert _same(left, right)
+    assert _same(left, whole)
     assert left.score().statistic == pytest.approx(whole.score().statistic, rel=1e-9)
     identity = _fitted(method)
     assert _same(type(whole).from_state(whole.to_state()).merge(identity), whole)

@@ -68,9 +68,11 @@ def test_calibrated_mode_flags_exactly_the_shifted_features() -> None:
         "c": ("jensenshannon", "alert"), "b": ("jensenshannon", "ok"),
         None: ("drift_share", "alert")}
     x = got[("data_drift", "x")]
-    assert x.p_value is not None and x.p_value < 1e-6
+    assert x.p_value is not None
+    assert x.p_value < 1e-6
     assert x.value == pytest.approx(0.3, abs=0.05)  # binned normed Wasserstein of a 0.3 sd shift
-    assert x.threshold is not None and 0.075 <= x.threshold < x.value
+    assert x.threshold is not None
+    assert 0.075 <= x.threshold < x.value
     assert got[("data_drift", "y")].p_value > 0.01
 
 
@@ -79,8 +81,10 @@ def test_negligible_shift_on_a_huge_window_is_a_warning_not_an_alert() -> None:
     prof = profile(c, 5000)
     got = records(c, prof, window(c, prof, rows(60_000, 3, shift=0.05)))
     x = got[("data_drift", "x")]
-    assert x.p_value is not None and x.p_value < 1e-4  # the shift is real ...
-    assert x.value is not None and x.value < 0.075  # ... and below the effect-size floor
+    assert x.p_value is not None
+    assert x.p_value < 1e-4
+    assert x.value is not None
+    assert x.value < 0.075
     assert x.status == "warning"
     assert got[("data_drift", None)].status == "ok"
 
@@ -159,7 +163,8 @@ def test_window_samples_merge_into_the_whole() -> None:
     assert merged.sample.data["x"].tolist() == whole.sample.data["x"].tolist()
     again = WindowState.from_json(merged.to_json(), c, prof)
     assert again.sample.data["c"].tolist() == whole.sample.data["c"].tolist()
-    assert len(again.sample) == 300 and again.sample.n_seen == 1000
+    assert len(again.sample) == 300
+    assert again.sample.n_seen == 1000
 
 
 def test_schema_changes_are_data_quality_records() -> None:
@@ -214,4 +219,5 @@ def test_multivariate_drift_sees_a_correlation_and_an_embedding_shift() -> None:
     assert verdicts(moved, "data_drift") == {"x": "ok", "y": "ok", "e": "ok", None: "ok"}
     mmd = next(r for r in moved if r.family == "multivariate_drift" and r.feature is None)
     assert (mmd.metric, mmd.n, mmd.threshold) == ("mmd", 400, 0.05)
-    assert mmd.p_value is not None and mmd.p_value < 0.05
+    assert mmd.p_value is not None
+    assert mmd.p_value < 0.05
