@@ -16,3 +16,20 @@ class DriftResult:
     drifted: bool
     n_reference: int
     n_current: int
+
+
+@dataclass(frozen=True)
+class MultivariateDriftResult:
+    """Outcome of one multivariate (or embedding) drift test in one window.
+
+    ``device`` is where the test ran (``"cpu"`` or ``"cuda"``).
+    """
+
+    method: str
+    statistic: float
+    p_value: float | None
+    threshold: float
+    drifted: bool
+    n_reference: int
+    n_current: int
+    device: str
