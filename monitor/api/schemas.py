@@ -40,10 +40,12 @@ class ModelPublic(BaseModel):
     created_at: str
     updated_at: str
     reference: ReferencePublic | None = Field(description="the active reference, if any")
+    drift_policy: str = Field(description="the data-drift false-alarm budget in plain words")
 
     @classmethod
     def of(cls, info: ModelInfo, reference: ReferenceInfo | None) -> ModelPublic:
         return cls(model_id=info.config.model_id, config=info.config,
+                   drift_policy=info.config.drift.policy(),
                    config_version=info.config_version,
                    created_at=format_ms(info.created_at_ms),
                    updated_at=format_ms(info.updated_at_ms),

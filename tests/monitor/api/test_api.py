@@ -34,6 +34,9 @@ def test_create_list_get(client: TestClient, writer: dict[str, str],
     assert body["config"]["features"] == model_body()["features"]
     assert body["config"]["lateness"]["allowed_lateness"] == "1h"
     assert body["created_at"] == body["updated_at"]
+    assert body["drift_policy"].startswith(
+        "calibrated: about one false data-drift alert per 100 windows per model")
+    assert body["config"]["drift"]["mode"] == "calibrated"
     assert client.post("/api/v1/models", json=model_body("b"), headers=writer).status_code == 201
 
     listed = client.get("/api/v1/models", headers=reader).json()
