@@ -5,6 +5,7 @@ Routes (CONTRACT section 5), all under ``/api/v1`` except operations:
 - ``POST /models``, ``GET /models``, ``GET|PUT|DELETE /models/{model_id}`` (write to change)
 - ``PUT /models/{model_id}/reference``, ``GET /models/{model_id}/reference``
 - ``GET /models/{model_id}/metrics``, ``GET /models/{model_id}/windows``, ``GET /dead-letters``
+- ``GET /models/{model_id}/report?window_start=`` (Evidently's HTML drift report of a window)
 - ``GET /healthz``, ``GET /readyz``, ``GET /metrics`` at the root, without a key
 
 Nothing touches the database at import or at ``create_app()``: the engine is made from the
@@ -22,7 +23,15 @@ from sqlalchemy import Engine
 from monitor.api import errors
 from monitor.api.deps import EngineHolder
 from monitor.api.middleware import BodySizeLimitMiddleware
-from monitor.api.routes import dead_letters, health, metrics, models, reference, windows
+from monitor.api.routes import (
+    dead_letters,
+    health,
+    metrics,
+    models,
+    reference,
+    reports,
+    windows,
+)
 from monitor.settings import Settings, get_settings
 
 API_PREFIX = "/api/v1"
@@ -47,7 +56,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
                        upload_limit=settings.api_max_upload_bytes)
     app.include_router(health.router)
     api = APIRouter(prefix=API_PREFIX)
-    for module in (models, reference, metrics, windows, dead_letters):
+    for module in (models, reference, metrics, windows, reports, dead_letters):
         api.include_router(module.router)
     app.include_router(api)
     return app

@@ -9,6 +9,7 @@ Exceptions the routes raise (or let through from the domain)::
     PermissionDeniedError -> 403
     NotFoundError        -> 404
     ConflictError, IntegrityError (a concurrent create) -> 409
+    ReportError          (monitor.report)     -> 409 (the stored samples cannot make a report)
     DataError (a value the database refuses; a last resort behind validation) -> 422
     body_too_large()     -> 413 (an HTTPException)
     UnsupportedMediaError -> 415
@@ -28,6 +29,7 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
 from monitor.config import ConfigError
 from monitor.reference import ReferenceError
+from monitor.report import ReportError
 
 
 class ApiError(Exception):
@@ -118,6 +120,10 @@ async def _reference_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(422, [{"type": "reference_error", "loc": ["body"], "msg": str(exc)}])
 
 
+async def _report_error(_request: Request, exc: Exception) -> JSONResponse:
+    return error_response(409, str(exc))
+
+
 async def _integrity_error(_request: Request, _exc: Exception) -> JSONResponse:
     return error_response(409, "conflicting concurrent change; retry")
 
@@ -136,6 +142,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(ConfigError, _config_error)
     app.add_exception_handler(ReferenceError, _reference_error)
+    app.add_exception_handler(ReportError, _report_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_exception_handler(DataError, _data_error)
     app.add_exception_handler(OperationalError, _operational_error)

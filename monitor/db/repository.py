@@ -14,6 +14,8 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
 
+from detectors._base import IncompatibleState
+from detectors.sample import RowSample
 from monitor.config import ConfigError, ModelConfig, parse_config
 from monitor.db.schema import (
     DEAD_LETTERS as DEAD,
@@ -29,7 +31,9 @@ from monitor.db.schema import (
 )
 from monitor.records import MetricRecord
 from monitor.reference import ReferenceColumns, build_profile
+from monitor.report import ReportError
 from monitor.timeutil import now_ms
+from monitor.window_state import STATE_VERSION as WINDOW_STATE_VERSION
 
 SOURCE_MAX = 512
 
@@ -72,6 +76,28 @@ class WindowSummary:
     closed_at_ms: int | None
     finalized_at_ms: int | None
     n_events: int | None  # from the window's ``ingestion/events`` record; None until computed
+
+
+@dataclass(frozen=True)
+class ReferenceSample:
+    info: ReferenceInfo
+    sample: RowSample | None  # None for a reference stored before row samples existed
+
+
+@dataclass(frozen=True)
+class WindowSample:
+    """A window's bounded row sample: the merged state stored when the window became final
+    (``merged``), else merged now from its partitions' states (open and closed windows)."""
+
+    model_id: str
+    window_start: int
+    window_end: int
+    status: str
+    reference_version: int
+    merged: bool
+    n_parts: int
+    n_events: int
+    sample: RowSample | None
 
 
 @dataclass(frozen=True)
@@ -187,6 +213,24 @@ def get_reference_info(conn: Connection, model_id: str) -> ReferenceInfo | None:
                                                   int(row[3]), row[4] or "")
 
 
+def get_reference_sample(conn: Connection, model_id: str,
+                         version: int | None = None) -> ReferenceSample | None:
+    """A reference version's stored row sample (the active version when ``version`` is None);
+    None when the model has no such reference."""
+    c = REFERENCES.c
+    stmt = select(c.model_id, c.version, c.n_rows, c.created_at_ms, c.source, c.profile).where(
+        c.model_id == model_id)
+    stmt = (stmt.where(c.version == version) if version is not None
+            else stmt.order_by(c.version.desc()).limit(1))
+    row = conn.execute(stmt).first()
+    if row is None:
+        return None
+    saved = orjson.loads(row.profile).get("sample")
+    info = ReferenceInfo(row.model_id, int(row.version), int(row.n_rows), int(row.created_at_ms),
+                         row.source or "")
+    return ReferenceSample(info, RowSample.from_state(saved) if saved else None)
+
+
 # ---------------------------------------------------------------- metric records
 def query_metrics(conn: Connection, model_id: str, *, family: str | None = None,
                   metric: str | None = None, feature: str | None = None,
@@ -242,6 +286,48 @@ def list_windows(conn: Connection, model_id: str, limit: int, *, status: str | N
                           row.closed_at_ms, row.finalized_at_ms,
                           None if row.n_events is None else int(row.n_events))
             for row in rows]
+
+
+def _state_sample(raw: str) -> tuple[int, RowSample | None]:
+    """The event count and row sample of a stored :class:`~monitor.window_state.WindowState`,
+    read without rebuilding its histograms (which need the window's reference profile)."""
+    data = orjson.loads(raw)
+    if data.get("state_version") != WINDOW_STATE_VERSION:
+        raise ValueError(f"unknown window state version {data.get('state_version')!r}")
+    saved = data.get("sample")
+    return int(data.get("n") or 0), RowSample.from_state(saved) if saved else None
+
+
+def get_window_sample(conn: Connection, model_id: str,
+                      window_start: int) -> WindowSample | None:
+    """The window's row sample and event count; None when there is no such window.
+
+    ReportError when its partitions' samples cannot merge (the sample size changed during the
+    window).
+    """
+    c = WINDOWS.c
+    row = conn.execute(select(c.window_end, c.status, c.reference_version, c.merged_state)
+                       .where(c.model_id == model_id, c.window_start == window_start)).first()
+    if row is None:
+        return None
+    states = [row.merged_state] if row.merged_state else list(conn.execute(
+        select(PSTATE.c.state).where(PSTATE.c.model_id == model_id,
+                                     PSTATE.c.window_start == window_start)
+        .order_by(PSTATE.c.kafka_partition)).scalars())
+    n_events, sample = 0, None
+    for raw in states:
+        n, part = _state_sample(raw)
+        n_events += n
+        if part is None:
+            continue
+        try:
+            sample = part if sample is None else sample.merge(part)
+        except IncompatibleState:
+            raise ReportError("the window's partition samples cannot be merged (the model's "
+                              "drift.sample_size changed during the window)") from None
+    return WindowSample(model_id, window_start, int(row.window_end), row.status,
+                        int(row.reference_version or 0), bool(row.merged_state), len(states),
+                        n_events, sample)
 
 
 # ---------------------------------------------------------------- dead letters

@@ -16,7 +16,12 @@ from sqlalchemy import Engine, select
 from monitor.config import parse_config
 from monitor.db import repository
 from monitor.db.schema import ApiKeyRow
+from monitor.db.sql_store import SqlStore
+from monitor.events import EventLimits
 from monitor.keys import create_key, list_keys, revoke_key, verify_key
+from monitor.processing import Processor
+from monitor.registry import DbRegistry
+from tests.factories import message
 from tests.monitor.api.conftest import bearer, model_body
 
 OPEN = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics")}
@@ -42,12 +47,31 @@ def _get(url: str) -> Callable[[Engine], dict[str, Any]]:
     return lambda _engine: {"url": url}
 
 
+WINDOW_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z
+
+
+def _report(engine: Engine) -> dict[str, Any]:
+    """The drift report of model m's window at WINDOW_MS, which one event reaches first."""
+    with engine.connect() as conn:
+        exists = repository.get_window_sample(conn, "m", WINDOW_MS) is not None
+    if not exists:
+        registry = DbRegistry(engine)
+        registry.refresh(force=True)
+        event = {"model_id": "m", "prediction_id": "p", "timestamp": WINDOW_MS,
+                 "features": {"x": 2.0, "c": "b"}, "prediction": 1, "score": 0.9}
+        with engine.begin() as conn:
+            Processor(registry, EventLimits(now_ms=WINDOW_MS)).apply_batch(
+                SqlStore(conn), [message(event, 0)])
+    return {"url": "/api/v1/models/m/report", "params": {"window_start": str(WINDOW_MS)}}
+
+
 CASES = [
     Case("GET", "/api/v1/models", "read", _get("/api/v1/models")),
     Case("GET", "/api/v1/models/{model_id}", "read", _get("/api/v1/models/m")),
     Case("GET", "/api/v1/models/{model_id}/reference", "read", _get("/api/v1/models/m/reference")),
     Case("GET", "/api/v1/models/{model_id}/metrics", "read", _get("/api/v1/models/m/metrics")),
     Case("GET", "/api/v1/models/{model_id}/windows", "read", _get("/api/v1/models/m/windows")),
+    Case("GET", "/api/v1/models/{model_id}/report", "read", _report),
     Case("GET", "/api/v1/dead-letters", "read", _get("/api/v1/dead-letters")),
     Case("POST", "/api/v1/models", "write",
          lambda _e: {"url": "/api/v1/models", "json": model_body(f"new{next(_ids)}")}),
