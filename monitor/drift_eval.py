@@ -11,6 +11,7 @@ negligible shift). ``evidently``: Evidently's default test and threshold per fea
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass
 
@@ -86,20 +87,23 @@ def evaluate(drift: DriftConfig, subjects: list[Subject], reference: RowSample |
 
 def _calibrated(drift: DriftConfig, subjects: list[Subject],
                 cache: dict[str, CalibratedTest]) -> list[Verdict]:
+    level = drift.false_alarm_rate / max(len(subjects), 1)
+    # Enough resamples that the smallest Monte Carlo p-value, 1 / (B + 1), is a quarter of the
+    # Bonferroni level: a strong shift is always resolved, whatever the number of features.
+    resamples = min(max(drift.resamples, math.ceil(4 / level)), 100_000)
     results = []
     for s in subjects:
         assert s.profile is not None
         assert s.state is not None
         test = _calibrator(drift, s, cache)
-        results.append((s, test, test.test(s.state.counts)))
+        results.append((s, test, test.test(s.state.counts, resamples)))
     rejected = correct([r.p_value for _, _, r in results], drift.false_alarm_rate,
                        drift.correction)
-    level = drift.false_alarm_rate / max(len(results), 1)
     verdicts = []
     for (s, test, r), reject in zip(results, rejected, strict=True):
         floor = (drift.effect_size_floor.categorical if test.statistic == "jensenshannon"
                  else drift.effect_size_floor.numeric)
-        threshold = max(floor, critical_value(test.null(r.n), level))
+        threshold = max(floor, critical_value(test.null(r.n, resamples), level))
         status = (ALERT if reject and r.statistic >= floor else WARNING if reject else OK)
         verdicts.append(Verdict(s.name, test.statistic, r.statistic, threshold, r.p_value, r.n,
                                 status))
