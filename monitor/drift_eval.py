@@ -28,6 +28,7 @@ from monitor.config import DriftConfig
 
 OK, WARNING, ALERT, INSUFFICIENT = "ok", "warning", "alert", "insufficient_data"
 Hist = NumericHistogram | CategoryCounts
+EVIDENTLY_INCLUSIVE = frozenset({"ks"})
 
 
 @dataclass(frozen=True)
@@ -201,6 +202,9 @@ def _run(name: str, method: str, threshold: float, ref: np.ndarray, cur: np.ndar
     if empty:
         return Verdict(name, method, None, threshold, None, n, INSUFFICIENT)
     stat, p = cls.statistic(ref, cur)
-    drifted = (p is not None and p < threshold) if cls.p_value_based else stat >= threshold
+    # Evidently 0.7's KS drifts at p <= threshold (its other p-value tests at p < threshold).
+    inclusive = method in EVIDENTLY_INCLUSIVE
+    drifted = ((p is not None and (p <= threshold if inclusive else p < threshold))
+               if cls.p_value_based else stat >= threshold)
     return Verdict(name, method, float(stat), threshold, None if p is None else float(p), n,
                    ALERT if drifted else OK)
