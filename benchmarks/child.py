@@ -170,9 +170,29 @@ def consume(args: dict[str, Any]) -> dict[str, Any]:
     return worker_bench.consume_only(args)
 
 
+def drift_driftline(args: dict[str, Any]) -> dict[str, Any]:
+    from benchmarks import drift_compare
+
+    return drift_compare.driftline(args)
+
+
+def drift_evidently(args: dict[str, Any]) -> dict[str, Any]:
+    from benchmarks import drift_compare
+
+    return drift_compare.evidently(args)
+
+
+def drift_multivariate(args: dict[str, Any]) -> dict[str, Any]:
+    from benchmarks import drift_multivariate
+
+    return drift_multivariate.measure(args)
+
+
 FUNCTIONS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "backtest": backtest, "profile_backtest": profile_backtest, "evidently": evidently,
     "worker": worker, "floors": floors, "consume": consume,
+    "drift_driftline": drift_driftline, "drift_evidently": drift_evidently,
+    "drift_multivariate": drift_multivariate,
 }
 
 
@@ -180,7 +200,9 @@ def main() -> int:
     name, raw = sys.argv[1], sys.argv[2]
     result = FUNCTIONS[name](json.loads(raw))
     result.setdefault("peak_rss_mib", common.peak_rss_mib())
-    result["source"] = str(Path(sys.modules["monitor"].__file__ or "").parent.parent)
+    source = sys.modules.get("monitor") or sys.modules.get("detectors")
+    if source is not None:
+        result["source"] = str(Path(source.__file__ or "").parent.parent)
     print(common.RESULT_PREFIX + json.dumps(result, default=float), flush=True)
     return 0
 

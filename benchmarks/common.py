@@ -103,6 +103,16 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def reset_peak_rss() -> bool:
+    """Start ``VmHWM`` again from the current resident set (Linux ``clear_refs``), so that a
+    peak measures one part of a process, not the data preparation before it."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
 def current_rss_mib() -> float:
     try:
         fields = Path("/proc/self/statm").read_text().split()

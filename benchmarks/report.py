@@ -210,12 +210,16 @@ def render(r: dict[str, Any]) -> str:
 
     lines = ["# Driftline benchmarks", "",
              "Written by `make bench` (`python -m benchmarks.run --out docs/benchmarks.md`); "
-             "`--quick` for a smoke run, `--skip-evidently` to leave Evidently out. Do not edit "
-             "by hand: rerun it.", ""]
+             "`--quick` for a smoke run, `--skip-evidently` to leave Evidently out, `--only "
+             "drift` to rerun only the drift sections (5-8). Do not edit by hand: rerun it.", ""]
     lines += machine(r["machine"], r["quick"])
     lines += summary(r)
     lines += backtest(r)
     lines += worker(r)
     lines += evidently(r)
     lines += where_the_time_goes(r)
+    if r.get("drift"):
+        from benchmarks.report_drift import render as drift
+
+        lines += ["", drift(r["drift"])]
     return "\n".join(lines).rstrip() + "\n"

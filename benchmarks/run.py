@@ -1,8 +1,10 @@
 """``make bench``: measure Driftline on this machine and write docs/benchmarks.md.
 
-    python -m benchmarks.run --out docs/benchmarks.md     # the full run, about 12 minutes
+    python -m benchmarks.run --out docs/benchmarks.md     # the full run, about 25 minutes
     python -m benchmarks.run --quick --out /tmp/bench.md  # small sizes, about 2 minutes
     python -m benchmarks.run --skip-evidently             # without the Evidently comparison
+    python -m benchmarks.run --only drift                 # only the drift sections (5-8), about
+                                                          # 13 minutes, spliced into --out
 
 What it measures (medians of repeated runs, each in a fresh process):
 
@@ -10,7 +12,11 @@ What it measures (medians of repeated runs, each in a fresh process):
 2. one worker from the embedded broker to committed windows, on SQLite and PostgreSQL, with
    the cost and latency of closing a window;
 3. Evidently's ``DataDriftPreset`` on the same rows, time and peak memory;
-4. where the time goes: the backtest and a worker batch under cProfile, by pipeline stage.
+4. where the time goes: the backtest and a worker batch under cProfile, by pipeline stage;
+5-8. drift (:mod:`benchmarks.drift_bench`): Driftline against Evidently on 10k to 1M rows (time,
+   memory, per-column verdicts), false alarms and detection power of the calibrated and
+   evidently modes, MMD and domain-classifier timing. Their raw results also go to
+   ``benchmarks/drift_results.json``, where a GPU run of the multivariate section can be merged.
 
 ``--baseline-tree DIR`` measures instead the backtest, its profile and the worker with
 ``monitor`` and ``detectors`` imported from DIR (e.g. an export of the revision before an
@@ -29,7 +35,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks import common, report, worker_bench
+from benchmarks import common, drift_bench, report, worker_bench
 
 BASELINE = Path(__file__).with_name("baseline.json")
 LAST_RUN = Path(__file__).with_name("last_run.json")
@@ -148,6 +154,17 @@ def _baseline(plan: dict[str, Any]) -> dict[str, Any] | None:
     return baseline if same else None
 
 
+def _drift(quick: bool) -> dict[str, Any]:
+    """Sections 5-8, also merged into ``drift_results.json`` (where GPU runs are added)."""
+    plan = drift_bench.QUICK if quick else drift_bench.FULL
+    drift = drift_bench.run_sections(plan, drift_bench.SECTIONS, quick=quick)
+    saved = (json.loads(drift_bench.RESULTS.read_text()) if drift_bench.RESULTS.exists()
+             else {})
+    merged = drift_bench.merge(saved, drift)
+    drift_bench.RESULTS.write_text(json.dumps(merged, indent=1, default=float))
+    return merged
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -155,6 +172,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes, one or two runs")
     parser.add_argument("--skip-evidently", action="store_true")
     parser.add_argument("--skip-worker", action="store_true")
+    parser.add_argument("--skip-drift", action="store_true", help="leave out sections 5-8")
+    parser.add_argument("--only", choices=["drift"],
+                        help="run only these sections and splice them into --out, keeping "
+                             "the rest of the document")
     parser.add_argument("--data-dir", type=Path,
                         help="keep generated streams here (reused by later runs)")
     parser.add_argument("--json", type=Path, default=LAST_RUN,
@@ -172,6 +193,8 @@ def main(argv: list[str] | None = None) -> int:
         args.out.write_text(report.render(saved))
         common.log(f"wrote {args.out}")
         return 0
+    if args.only == "drift":
+        return drift_bench.main(["--out", str(args.out), *(["--quick"] if args.quick else [])])
     plan = QUICK if args.quick else FULL
     work = Path(tempfile.mkdtemp(prefix="driftline-bench-"))
     data = args.data_dir or work / "data"
@@ -192,6 +215,8 @@ def main(argv: list[str] | None = None) -> int:
             results["worker"] = workers(plan, work, {label: tree})
         if not args.skip_evidently and not tree:
             results["evidently"] = evidently(plan, data)
+        if not args.skip_drift and not tree:
+            results["drift"] = _drift(args.quick)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     if tree:
