@@ -79,6 +79,11 @@ class LatenessConfig(_Strict):
     def allowed_lateness_ms(self) -> int:
         return parse_duration(self.allowed_lateness)
 
+    @property
+    def feedback_lateness_ms(self) -> int:
+        """How long feedback waits for its prediction before it is an orphan."""
+        return parse_duration(self.feedback_lateness)
+
 
 DRIFT_METHODS = ("auto", "ks", "chisquare", "z", "psi", "jensenshannon", "wasserstein",
                  "hellinger", "kl_div", "tvd", "linf", "anderson", "cramer_von_mises", "ed",

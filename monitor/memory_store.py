@@ -12,8 +12,10 @@ from monitor.store import (
     FeedbackRecord,
     JoinedOutcome,
     LateEvent,
+    Outcome,
     PredictionRecord,
     WindowInfo,
+    orphan_dead_letter,
 )
 
 
@@ -28,6 +30,7 @@ class MemoryStore:
         self.predictions: dict[tuple[str, str], PredictionRecord] = {}
         self.joined: dict[tuple[str, str], JoinedOutcome] = {}
         self.pending: dict[tuple[str, str], list[FeedbackRecord]] = {}
+        self.by_window: dict[tuple[str, int], list[str]] = {}
         self.dead_letters: list[DeadLetter] = []
         self.late_events: list[LateEvent] = []
         self.progress: dict[tuple[str, int], dict[str, int]] = {}
@@ -72,8 +75,10 @@ class MemoryStore:
 
     def insert_predictions(self, rows: list[PredictionRecord]) -> None:
         add = self.predictions.setdefault
+        index = self.by_window
         for r in rows:
-            add((r.model_id, r.prediction_id), r)
+            if add((r.model_id, r.prediction_id), r) is r:
+                index.setdefault((r.model_id, r.window_start), []).append(r.prediction_id)
 
     def insert_feedback(self, rows: list[FeedbackRecord]) -> None:
         for r in rows:
@@ -91,7 +96,43 @@ class MemoryStore:
             for fb in sorted(self.pending.pop(key), key=lambda f: (f.ts_ms, f.event_id)):
                 outcome.fold(fb)
                 joined += 1
+            self._relabel(model_id, self.predictions[key].window_start)
         return joined
+
+    def _relabel(self, model_id: str, window_start: int) -> None:
+        info = self.windows.get((model_id, window_start))
+        if info is not None and info.status in ("closed", "final"):
+            self.windows[(model_id, window_start)] = replace(info, needs_revision=True)
+
+    def expire_orphans(self, model_id: str, before_ms: int) -> list[DeadLetter]:
+        dead: list[DeadLetter] = []
+        for key in [k for k in self.pending if k[0] == model_id]:
+            if key in self.predictions:
+                continue
+            keep = []
+            for fb in self.pending[key]:
+                if fb.ts_ms < before_ms:
+                    dead.append(orphan_dead_letter(fb))
+                else:
+                    keep.append(fb)
+            if keep:
+                self.pending[key] = keep
+            else:
+                del self.pending[key]
+        self.dead_letters.extend(dead)
+        return dead
+
+    def window_outcomes(self, model_id: str, window_start: int) -> list[Outcome]:
+        out = []
+        for pid in self.by_window.get((model_id, window_start), []):
+            p = self.predictions[(model_id, pid)]
+            j = self.joined.get((model_id, pid))
+            out.append(Outcome(p.ts_ms, p.prediction, p.score, j.label if j else None,
+                               j.label_ts_ms if j else None))
+        return sorted(out, key=lambda o: o.ts_ms)
+
+    def window_records(self, model_id: str, window_start: int) -> list[MetricRecord]:
+        return list(self.records.get((model_id, window_start), []))
 
     def add_dead_letters(self, rows: list[DeadLetter]) -> None:
         self.dead_letters.extend(rows)
@@ -128,7 +169,8 @@ class MemoryStore:
             (w for w in self.windows.values() if w.model_id == model_id and (
                 (w.status == "open" and w.window_end <= close_before)
                 or (w.status == "closed" and (w.needs_revision
-                                              or w.window_end <= finalize_before)))),
+                                              or w.window_end <= finalize_before))
+                or (w.status == "final" and w.needs_revision))),
             key=lambda w: w.window_start)
 
     def claim_window(self, info: WindowInfo) -> WindowInfo | None:

@@ -26,6 +26,7 @@ from functools import partial
 
 from monitor.config import ModelConfig
 from monitor.events import EventLimits, InvalidEvent, Prediction, decode_feedback, decode_prediction
+from monitor.performance_eval import LABEL_FAMILIES, compute_label_records
 from monitor.records import MetricRecord, compute_window_records
 from monitor.reference import ReferenceProfile
 from monitor.store import (
@@ -346,7 +347,8 @@ class Processor:
                 dups += 1
                 continue
             rows[key] = FeedbackRecord(fb.model_id, fb.event_id, fb.prediction_id, fb.ts_ms,
-                                       fb.label, fb.has_label, fb.events)
+                                       fb.label, fb.has_label, fb.events, topic, partition,
+                                       offset)
         claimed = store.claim_events(
             FEEDBACK, [(r.model_id, r.event_id, r.ts_ms) for r in rows.values()])
         new = [r for k, r in rows.items() if k in claimed]
@@ -388,6 +390,9 @@ class Processor:
                 close_before = event_time - rt.out_of_orderness_ms
                 finalize_before = close_before - rt.allowed_lateness_ms
             with transaction() as store:
+                orphan_before = (2**62 if flush
+                                 else close_before - rt.config.lateness.feedback_lateness_ms)
+                store.expire_orphans(rt.config.model_id, orphan_before)
                 due = store.windows_due(rt.config.model_id, close_before, finalize_before)
             for info in due:
                 change = self._settle(transaction, rt, info, finalize_before)
@@ -397,9 +402,10 @@ class Processor:
 
     def _settle(self, transaction: Callable[[], AbstractContextManager[Store]],
                 rt: ModelRuntime, info: WindowInfo, finalize_before: int) -> WindowChange | None:
-        final = info.window_end <= finalize_before
-        action = "close" if info.status == "open" else "revise" if info.needs_revision else (
-            "finalize")
+        final = info.status == "final" or info.window_end <= finalize_before
+        action = ("close" if info.status == "open" else
+                  "relabel" if info.status == "final" else
+                  "revise" if info.needs_revision else "finalize")
         with transaction() as store:
             claimed = store.claim_window(info)
             if claimed is None:
@@ -410,11 +416,20 @@ class Processor:
             for blob in store.partition_states(claimed.model_id, claimed.window_start):
                 merged.merge(WindowState.from_json(blob, rt.config, profile))
             records: list[MetricRecord] = []
-            revision = {"close": 0, "revise": claimed.revision + 1}.get(action, claimed.revision)
-            if action != "finalize":
+            revision = {"close": 0, "finalize": claimed.revision}.get(action,
+                                                                    claimed.revision + 1)
+            if action in ("close", "revise"):
                 counts = store.ingestion_counts(claimed.model_id, claimed.window_start)
                 records = compute_window_records(rt.config, profile, claimed.window_start,
                                                  merged, counts, revision)
+            elif action == "relabel":  # a final window's state is frozen: only labels changed
+                records = [r for r in store.window_records(claimed.model_id,
+                                                           claimed.window_start)
+                           if r.family not in LABEL_FAMILIES]
+            if action != "finalize":
+                records += compute_label_records(
+                    rt.config, profile, claimed.window_start,
+                    store.window_outcomes(claimed.model_id, claimed.window_start), revision)
                 store.replace_records(claimed.model_id, claimed.window_start, records)
             store.finish_window(claimed, "final" if final else "closed", merged.to_json(),
                                 revision)

@@ -36,6 +36,7 @@ class ReferenceColumns:
     features: dict[str, list[Any]]
     score: list[Any] = field(default_factory=list)
     prediction: list[Any] = field(default_factory=list)
+    label: list[Any] = field(default_factory=list)
 
     @property
     def n_rows(self) -> int:
@@ -134,6 +135,7 @@ def columns_from_events(config: ModelConfig, rows: Iterable[dict[str, Any]]) -> 
             cols.features[n].append(feats.get(n))
         cols.score.append(row.get("score"))
         cols.prediction.append(row.get("prediction"))
+        cols.label.append(row.get("label"))
     if cols.n_rows == 0:
         raise ReferenceError("reference data has no rows")
     _check_coverage(config, cols)
@@ -189,7 +191,7 @@ def _columns_from_frame(config: ModelConfig, frame: Any) -> ReferenceColumns:
             values = [orjson.loads(v) if isinstance(v, str) else v for v in values]
             values = [list(v) if hasattr(v, "tolist") else v for v in values]
         cols.features[spec.name] = values
-    for name in (SCORE, PREDICTION):
+    for name in (SCORE, PREDICTION, "label"):
         if name in frame.columns:
             vals = frame[name].astype(object).where(frame[name].notna(), None).tolist()
             setattr(cols, name, vals)

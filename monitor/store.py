@@ -11,7 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import orjson
+
 from monitor.records import IngestionCounts, MetricRecord
+from monitor.timeutil import format_ms
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,35 @@ class FeedbackRecord:
     label: Any
     has_label: bool
     events: dict[str, float]
+    topic: str = ""
+    partition: int = -1
+    offset: int = -1
+
+
+def orphan_dead_letter(fb: FeedbackRecord) -> DeadLetter:
+    """The dead letter of feedback whose prediction never came within the feedback TTL."""
+    payload = orjson.dumps({"model_id": fb.model_id, "prediction_id": fb.prediction_id,
+                            "event_id": fb.event_id, "timestamp": format_ms(fb.ts_ms),
+                            **({"label": fb.label} if fb.has_label else {}),
+                            "events": fb.events})
+    return DeadLetter("feedback", fb.topic, fb.partition, fb.offset, "orphan_feedback",
+                      f"no prediction {fb.prediction_id!r} within the feedback lateness",
+                      payload, fb.model_id, None)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One prediction of a window with what its feedback added up to (``labelled`` or not)."""
+
+    ts_ms: int
+    prediction: Any
+    score: Any
+    label: Any
+    label_ts_ms: int | None
+
+    @property
+    def labelled(self) -> bool:
+        return self.label_ts_ms is not None
 
 
 @dataclass
@@ -102,7 +134,18 @@ class Store(Protocol):
                              state: bytes) -> None: ...
     def insert_predictions(self, rows: list[PredictionRecord]) -> None: ...
     def insert_feedback(self, rows: list[FeedbackRecord]) -> None: ...
-    def join_feedback(self, model_id: str, prediction_ids: list[str]) -> int: ...
+    def join_feedback(self, model_id: str, prediction_ids: list[str]) -> int:
+        """Fold pending feedback into its predictions; windows already closed or final that
+        gain a label are marked ``needs_revision``."""
+        ...
+
+    def expire_orphans(self, model_id: str, before_ms: int) -> list[DeadLetter]:
+        """Dead-letter (reason ``orphan_feedback``) and drop pending feedback older than
+        ``before_ms`` whose prediction never came."""
+        ...
+
+    def window_outcomes(self, model_id: str, window_start: int) -> list[Outcome]: ...
+    def window_records(self, model_id: str, window_start: int) -> list[MetricRecord]: ...
     def add_dead_letters(self, rows: list[DeadLetter]) -> None: ...
     def add_late_events(self, rows: list[LateEvent]) -> None: ...
     def bump_ingestion_record(self, model_id: str, window_start: int, metric: str,

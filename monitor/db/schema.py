@@ -219,6 +219,9 @@ class FeedbackRow(Base):
     events: Mapped[str | None] = mapped_column(Text, nullable=True)
     joined: Mapped[bool] = mapped_column(Boolean, default=False)
     received_at_ms: Mapped[int] = mapped_column(BigInteger)
+    topic: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    kafka_partition: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    kafka_offset: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class ApiKeyRow(Base):

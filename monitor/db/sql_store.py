@@ -9,7 +9,7 @@ from functools import lru_cache
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, and_, delete, func, or_, select, update
+from sqlalchemy import Connection, and_, delete, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from monitor.db.schema import (
@@ -35,8 +35,10 @@ from monitor.store import (
     FeedbackRecord,
     JoinedOutcome,
     LateEvent,
+    Outcome,
     PredictionRecord,
     WindowInfo,
+    orphan_dead_letter,
 )
 from monitor.timeutil import now_ms
 
@@ -198,7 +200,9 @@ class SqlStore:
         self.conn.execute(self._insert(FEEDBACK).on_conflict_do_nothing(), [
             {"model_id": r.model_id, "event_id": r.event_id, "prediction_id": r.prediction_id,
              "ts_ms": r.ts_ms, "label": _json(r.label), "has_label": r.has_label,
-             "events": _json(r.events), "joined": False, "received_at_ms": now} for r in rows])
+             "events": _json(r.events), "joined": False, "received_at_ms": now,
+             "topic": r.topic, "kafka_partition": r.partition, "kafka_offset": r.offset}
+            for r in rows])
 
     def join_feedback(self, model_id: str, prediction_ids: list[str]) -> int:
         pending_any = self.conn.execute(select(FEEDBACK.c.event_id).where(
@@ -241,12 +245,59 @@ class SqlStore:
                     PREDICTIONS.c.model_id == model_id, PREDICTIONS.c.prediction_id == pid)
                     .values(label=_json(o.label), label_ts_ms=o.label_ts_ms,
                             outcomes=_json(o.outcomes), feedback_count=o.feedback_count))
+            self._relabel(model_id, sorted({int(preds[pid]["window_start"]) for pid in outcomes}))
             for ev_chunk in _chunks(done):
                 self.conn.execute(update(FEEDBACK).where(
                     FEEDBACK.c.model_id == model_id, FEEDBACK.c.event_id.in_(ev_chunk))
                     .values(joined=True))
             joined += len(done)
         return joined
+
+    def _relabel(self, model_id: str, window_starts: list[int]) -> None:
+        c = WINDOWS.c
+        for chunk in _chunks(window_starts):
+            self.conn.execute(update(WINDOWS).where(
+                c.model_id == model_id, c.window_start.in_(chunk),
+                c.status.in_(("closed", "final"))).values(needs_revision=True))
+
+    def expire_orphans(self, model_id: str, before_ms: int) -> list[DeadLetter]:
+        f, p = FEEDBACK.c, PREDICTIONS.c
+        has_prediction = exists().where(p.model_id == f.model_id,
+                                        p.prediction_id == f.prediction_id)
+        rows = self.conn.execute(select(FEEDBACK).where(
+            f.model_id == model_id, f.joined.is_(False), f.ts_ms < before_ms, ~has_prediction)
+            .order_by(f.ts_ms, f.event_id)).mappings().all()
+        if not rows:
+            return []
+        dead = [orphan_dead_letter(FeedbackRecord(
+            model_id, r["event_id"], r["prediction_id"], r["ts_ms"],
+            orjson.loads(r["label"]) if r["label"] else None, r["has_label"],
+            orjson.loads(r["events"]) if r["events"] else {}, r["topic"] or "",
+            -1 if r["kafka_partition"] is None else r["kafka_partition"],
+            -1 if r["kafka_offset"] is None else r["kafka_offset"])) for r in rows]
+        for chunk in _chunks([r["event_id"] for r in rows]):
+            self.conn.execute(delete(FEEDBACK).where(f.model_id == model_id,
+                                                     f.event_id.in_(chunk)))
+        self.add_dead_letters(dead)
+        return dead
+
+    def window_outcomes(self, model_id: str, window_start: int) -> list[Outcome]:
+        p = PREDICTIONS.c
+        rows = self.conn.execute(select(p.ts_ms, p.prediction, p.score, p.label, p.label_ts_ms)
+                                 .where(p.model_id == model_id, p.window_start == window_start)
+                                 .order_by(p.ts_ms, p.prediction_id)).all()
+        return [Outcome(int(r[0]), orjson.loads(r[1]), orjson.loads(r[2]) if r[2] else None,
+                        orjson.loads(r[3]) if r[3] else None,
+                        None if r[4] is None else int(r[4])) for r in rows]
+
+    def window_records(self, model_id: str, window_start: int) -> list[MetricRecord]:
+        c = RECORDS.c
+        rows = self.conn.execute(select(
+            c.model_id, c.window_start, c.window_end, c.family, c.metric, c.feature, c.slice,
+            c.value, c.threshold, c.p_value, c.ci_low, c.ci_high, c.n, c.status, c.revision)
+            .where(c.model_id == model_id, c.window_start == window_start)
+            .order_by(c.id)).all()
+        return [MetricRecord(*tuple(r)) for r in rows]
 
     def add_dead_letters(self, rows: list[DeadLetter]) -> None:
         now = now_ms()
@@ -312,7 +363,8 @@ class SqlStore:
             c.model_id == model_id,
             or_(and_(c.status == "open", c.window_end <= close_before),
                 and_(c.status == "closed",
-                     or_(c.needs_revision.is_(True), c.window_end <= finalize_before))))
+                     or_(c.needs_revision.is_(True), c.window_end <= finalize_before)),
+                and_(c.status == "final", c.needs_revision.is_(True))))
             .order_by(c.window_start)).all()
         return [self._info(r) for r in rows]
 

@@ -1,0 +1,31 @@
+"""feedback remembers its Kafka position (orphan feedback is dead-lettered at that offset)
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-11-22 04:00:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+
+revision = '0002'
+down_revision = '0001'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('feedback', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('topic', sa.String(length=255), nullable=True))
+        batch_op.add_column(sa.Column('kafka_partition', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('kafka_offset', sa.BigInteger(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('feedback', schema=None) as batch_op:
+        batch_op.drop_column('kafka_offset')
+        batch_op.drop_column('kafka_partition')
+        batch_op.drop_column('topic')
