@@ -108,6 +108,18 @@ class MultivariateConfig(_Strict):
     device: Literal["auto", "cpu", "cuda"] = "auto"
 
 
+CONCEPT_DETECTORS = ("ddm", "eddm", "hddm_a", "hddm_w", "adwin", "page_hinkley", "kswin",
+                     "cusum")
+
+
+class ConceptConfig(_Strict):
+    """Streaming detectors on the per-prediction error stream (docs/performance.md)."""
+
+    enabled: bool = True
+    detectors: list[Literal[CONCEPT_DETECTORS]] = Field(  # type: ignore[valid-type]
+        default_factory=lambda: list(CONCEPT_DETECTORS), max_length=len(CONCEPT_DETECTORS))
+
+
 class DriftConfig(_Strict):
     """How data and prediction drift are tested (see docs/drift.md)."""
 
@@ -173,6 +185,7 @@ class ModelConfig(_Strict):
     kpis: list[KpiSpec] = Field(default_factory=list, max_length=100)
     lateness: LatenessConfig = Field(default_factory=LatenessConfig)
     drift: DriftConfig = Field(default_factory=DriftConfig)
+    concept: ConceptConfig = Field(default_factory=ConceptConfig)
     quality: QualityConfig = Field(default_factory=QualityConfig)
     description: str = Field(default="", max_length=2000)
 

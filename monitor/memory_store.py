@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from typing import Any
 
 from monitor.records import INSUFFICIENT, OK, WARNING, IngestionCounts, MetricRecord
 from monitor.store import (
@@ -31,6 +32,7 @@ class MemoryStore:
         self.joined: dict[tuple[str, str], JoinedOutcome] = {}
         self.pending: dict[tuple[str, str], list[FeedbackRecord]] = {}
         self.by_window: dict[tuple[str, int], list[str]] = {}
+        self.concept: dict[str, tuple[int, dict[str, Any]]] = {}
         self.dead_letters: list[DeadLetter] = []
         self.late_events: list[LateEvent] = []
         self.progress: dict[tuple[str, int], dict[str, int]] = {}
@@ -130,6 +132,13 @@ class MemoryStore:
             out.append(Outcome(p.ts_ms, p.prediction, p.score, j.label if j else None,
                                j.label_ts_ms if j else None))
         return sorted(out, key=lambda o: o.ts_ms)
+
+    def load_concept_state(self, model_id: str) -> tuple[int, dict[str, Any]] | None:
+        return self.concept.get(model_id)
+
+    def save_concept_state(self, model_id: str, window_start: int,
+                           state: dict[str, Any]) -> None:
+        self.concept[model_id] = (window_start, state)
 
     def window_records(self, model_id: str, window_start: int) -> list[MetricRecord]:
         return list(self.records.get((model_id, window_start), []))

@@ -24,15 +24,17 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
 from functools import partial
 
+from monitor.concept_eval import active_detectors, errors, feed
 from monitor.config import ModelConfig
 from monitor.events import EventLimits, InvalidEvent, Prediction, decode_feedback, decode_prediction
-from monitor.performance_eval import LABEL_FAMILIES, compute_label_records
+from monitor.performance_eval import RECOMPUTED_ON_LABEL, compute_label_records, concept_records
 from monitor.records import MetricRecord, compute_window_records
 from monitor.reference import ReferenceProfile
 from monitor.store import (
     DeadLetter,
     FeedbackRecord,
     LateEvent,
+    Outcome,
     PredictionRecord,
     Store,
     WindowInfo,
@@ -400,6 +402,19 @@ class Processor:
                     changes.append(change)
         return changes
 
+    @staticmethod
+    def _concept(store: Store, config: ModelConfig, window_start: int,
+                 outcomes: list[Outcome], revision: int) -> list[MetricRecord]:
+        """Feed a window that just became final to the model's concept-drift detectors."""
+        if not active_detectors(config):
+            return []
+        loaded = store.load_concept_state(config.model_id)
+        if loaded is not None and loaded[0] >= window_start:
+            return []  # fed already (windows become final in order)
+        state, results = feed(config, loaded[1] if loaded else None, errors(config, outcomes))
+        store.save_concept_state(config.model_id, window_start, state)
+        return concept_records(config, window_start, results, revision)
+
     def _settle(self, transaction: Callable[[], AbstractContextManager[Store]],
                 rt: ModelRuntime, info: WindowInfo, finalize_before: int) -> WindowChange | None:
         final = info.status == "final" or info.window_end <= finalize_before
@@ -422,14 +437,18 @@ class Processor:
                 counts = store.ingestion_counts(claimed.model_id, claimed.window_start)
                 records = compute_window_records(rt.config, profile, claimed.window_start,
                                                  merged, counts, revision)
-            elif action == "relabel":  # a final window's state is frozen: only labels changed
+            else:  # a final window's state is frozen: keep what does not depend on labels
                 records = [r for r in store.window_records(claimed.model_id,
                                                            claimed.window_start)
-                           if r.family not in LABEL_FAMILIES]
+                           if action == "finalize" or r.family not in RECOMPUTED_ON_LABEL]
+            outcomes = store.window_outcomes(claimed.model_id, claimed.window_start)
             if action != "finalize":
-                records += compute_label_records(
-                    rt.config, profile, claimed.window_start,
-                    store.window_outcomes(claimed.model_id, claimed.window_start), revision)
+                records += compute_label_records(rt.config, profile, claimed.window_start,
+                                                 outcomes, revision)
+            if final and claimed.status != "final":
+                records += self._concept(store, rt.config, claimed.window_start, outcomes,
+                                         revision)
+            if action != "finalize" or final:
                 store.replace_records(claimed.model_id, claimed.window_start, records)
             store.finish_window(claimed, "final" if final else "closed", merged.to_json(),
                                 revision)

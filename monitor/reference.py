@@ -54,6 +54,7 @@ class ReferenceProfile:
     prediction: Profile | None
     dims: dict[str, int] = field(default_factory=dict)
     sample: RowSample | None = None
+    labels: dict[str, Any] = field(default_factory=dict)
     cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -71,6 +72,7 @@ class ReferenceProfile:
             "prediction": self.prediction.to_state() if self.prediction else None,
             "dims": self.dims,
             "sample": self.sample.to_state() if self.sample is not None else None,
+            "labels": self.labels,
         }
 
     @classmethod
@@ -83,6 +85,7 @@ class ReferenceProfile:
             prediction=profile_from_state(data["prediction"]) if data.get("prediction") else None,
             dims={k: int(v) for k, v in (data.get("dims") or {}).items()},
             sample=RowSample.from_state(data["sample"]) if data.get("sample") else None,
+            labels=data.get("labels") or {},
         )
 
 
@@ -119,7 +122,11 @@ def build_profile(config: ModelConfig, cols: ReferenceColumns, version: int) -> 
         prediction = CategoricalProfile(config.drift.max_categories).fit(cols.prediction)
     dims = embedding_dims(config, cols.features)
     sample = reference_sample(config, cols.features, cols.score, cols.prediction, dims)
-    return ReferenceProfile(version, cols.n_rows, features, score, prediction, dims, sample)
+    from monitor.performance_eval import reference_label_baseline
+
+    labels = reference_label_baseline(config, cols.score, cols.prediction, cols.label)
+    return ReferenceProfile(version, cols.n_rows, features, score, prediction, dims, sample,
+                            labels)
 
 
 def columns_from_events(config: ModelConfig, rows: Iterable[dict[str, Any]]) -> ReferenceColumns:

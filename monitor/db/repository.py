@@ -18,13 +18,14 @@ from detectors._base import IncompatibleState
 from detectors.sample import RowSample
 from monitor.config import ConfigError, ModelConfig, parse_config
 from monitor.db.schema import (
-    DEAD_LETTERS as DEAD,
-)
-from monitor.db.schema import (
+    CONCEPT_STATES,
     MODELS,
     RECORDS,
     REFERENCES,
     WINDOWS,
+)
+from monitor.db.schema import (
+    DEAD_LETTERS as DEAD,
 )
 from monitor.db.schema import (
     PARTITION_STATES as PSTATE,
@@ -183,7 +184,7 @@ def list_models(conn: Connection) -> list[ModelConfig]:
 
 def delete_model(conn: Connection, model_id: str) -> bool:
     """Delete a model with its references, windows, partition states and metric records."""
-    for table in (RECORDS, PSTATE, WINDOWS, REFERENCES):
+    for table in (RECORDS, PSTATE, WINDOWS, REFERENCES, CONCEPT_STATES):
         conn.execute(delete(table).where(table.c.model_id == model_id))
     return conn.execute(delete(MODELS).where(MODELS.c.model_id == model_id)).rowcount > 0
 

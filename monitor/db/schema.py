@@ -224,6 +224,15 @@ class FeedbackRow(Base):
     kafka_offset: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
+class ConceptStateRow(Base):
+    """A model's concept-drift detectors, as saved after the last window fed to them."""
+
+    __tablename__ = "concept_states"
+    model_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    last_window_start: Mapped[int] = mapped_column(BigInteger)
+    state: Mapped[str] = mapped_column(Text)
+
+
 class ApiKeyRow(Base):
     """An API key: only its SHA-256 is stored; ``scopes`` is a comma-separated list."""
 
@@ -255,3 +264,4 @@ PROCESSED = _table(ProcessedEventRow)
 PREDICTIONS = _table(PredictionRow)
 FEEDBACK = _table(FeedbackRow)
 API_KEYS = _table(ApiKeyRow)
+CONCEPT_STATES = _table(ConceptStateRow)

@@ -13,6 +13,9 @@ from sqlalchemy import Connection, and_, delete, exists, func, or_, select, upda
 from sqlalchemy.dialects import postgresql, sqlite
 
 from monitor.db.schema import (
+    CONCEPT_STATES as CONCEPT,
+)
+from monitor.db.schema import (
     DEAD_LETTERS as DEAD,
 )
 from monitor.db.schema import (
@@ -289,6 +292,17 @@ class SqlStore:
         return [Outcome(int(r[0]), orjson.loads(r[1]), orjson.loads(r[2]) if r[2] else None,
                         orjson.loads(r[3]) if r[3] else None,
                         None if r[4] is None else int(r[4])) for r in rows]
+
+    def load_concept_state(self, model_id: str) -> tuple[int, dict[str, Any]] | None:
+        row = self.conn.execute(select(CONCEPT.c.last_window_start, CONCEPT.c.state).where(
+            CONCEPT.c.model_id == model_id)).first()
+        return None if row is None else (int(row[0]), orjson.loads(row[1]))
+
+    def save_concept_state(self, model_id: str, window_start: int,
+                           state: dict[str, Any]) -> None:
+        values = {"last_window_start": window_start, "state": orjson.dumps(state).decode()}
+        stmt = self._insert(CONCEPT).values(model_id=model_id, **values)
+        self.conn.execute(stmt.on_conflict_do_update(index_elements=["model_id"], set_=values))
 
     def window_records(self, model_id: str, window_start: int) -> list[MetricRecord]:
         c = RECORDS.c

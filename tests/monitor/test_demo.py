@@ -32,6 +32,8 @@ def test_demo_finds_the_drift_and_stops_cleanly(tmp_path: Path) -> None:
         if "drift detected in window" in line:
             flagged |= set(line.split(": ", 1)[1].split(", "))
     assert {"num_00", "num_01", "num_02", "cat_0"} <= flagged
-    assert flagged <= {"num_00", "num_01", "num_02", "cat_0"}
+    # The calibrated mode allows about one false data-drift alert per 100 windows; the demo
+    # closes about a dozen windows, so an occasional other feature may be flagged, not many.
+    assert len(flagged - {"num_00", "num_01", "num_02", "cat_0"}) <= 2
     assert "stopped: broker, worker, API and simulator are down." in out
     assert _tansu_pids() <= before
