@@ -3,6 +3,8 @@
     python -m benchmarks.run --out docs/benchmarks.md     # the full run, about 25 minutes
     python -m benchmarks.run --quick --out /tmp/bench.md  # small sizes, about 2 minutes
     python -m benchmarks.run --skip-evidently             # without the Evidently comparison
+    python -m benchmarks.run --only labels                # sections 9-10 (concept detectors
+                                                          # vs River, CBPE error), spliced
     python -m benchmarks.run --only drift                 # only the drift sections (5-8), about
                                                           # 13 minutes, spliced into --out
 
@@ -35,7 +37,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks import common, drift_bench, report, worker_bench
+from benchmarks import common, drift_bench, labels_bench, report, worker_bench
 
 BASELINE = Path(__file__).with_name("baseline.json")
 LAST_RUN = Path(__file__).with_name("last_run.json")
@@ -173,7 +175,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-evidently", action="store_true")
     parser.add_argument("--skip-worker", action="store_true")
     parser.add_argument("--skip-drift", action="store_true", help="leave out sections 5-8")
-    parser.add_argument("--only", choices=["drift"],
+    parser.add_argument("--skip-labels", action="store_true", help="leave out sections 9-10")
+    parser.add_argument("--only", choices=["drift", "labels"],
                         help="run only these sections and splice them into --out, keeping "
                              "the rest of the document")
     parser.add_argument("--data-dir", type=Path,
@@ -195,6 +198,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.only == "drift":
         return drift_bench.main(["--out", str(args.out), *(["--quick"] if args.quick else [])])
+    if args.only == "labels":
+        return labels_bench.main(["--out", str(args.out), *(["--quick"] if args.quick else [])])
     plan = QUICK if args.quick else FULL
     work = Path(tempfile.mkdtemp(prefix="driftline-bench-"))
     data = args.data_dir or work / "data"
@@ -232,6 +237,8 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(report.render(results))
     common.log(f"wrote {args.out}")
+    if not args.skip_labels:
+        labels_bench.main(["--out", str(args.out), *(["--quick"] if args.quick else [])])
     return 0
 
 

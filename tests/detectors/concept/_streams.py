@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 import numpy as np
@@ -84,9 +84,6 @@ def flags(det: Any, stream: Sequence[Any]) -> list[tuple[bool, bool]]:
         det.update(x)
         out.append((bool(det.drift_detected), bool(getattr(det, "warning_detected", False))))
     return out
-
-
-Factory = Callable[[], Detector]
 
 
 def river_drift() -> Any:
