@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import gc
 import logging
+import math
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -168,10 +170,16 @@ class WindowChange:
 class Processor:
     """Applies batches of messages to a :class:`Store`; closes, revises and finalizes windows."""
 
-    def __init__(self, registry: Registry, limits: EventLimits | None = None) -> None:
+    def __init__(self, registry: Registry, limits: EventLimits | None = None,
+                 relabel_interval_s: float = 0.0) -> None:
         self.registry = registry
         self.limits = limits or EventLimits()
         self._limits = self.limits
+        # Final windows that gained labels are recomputed at most this often (they stay marked
+        # until then, so nothing is lost): labels trickling in for days would otherwise
+        # recompute the same windows at every batch.
+        self.relabel_interval_s = relabel_interval_s
+        self._last_relabel = -math.inf
 
     # ----------------------------------------------------------------- ingestion
     def apply_batch(self, store: Store, messages: Iterable[Message]) -> BatchStats:
@@ -384,6 +392,9 @@ class Processor:
         if event_time is None and not flush:
             return []
         changes: list[WindowChange] = []
+        relabel = flush or time.monotonic() - self._last_relabel >= self.relabel_interval_s
+        if relabel:
+            self._last_relabel = time.monotonic()
         for rt in self.registry.all():
             if flush:
                 close_before = finalize_before = 2**62
@@ -397,6 +408,8 @@ class Processor:
                 store.expire_orphans(rt.config.model_id, orphan_before)
                 due = store.windows_due(rt.config.model_id, close_before, finalize_before)
             for info in due:
+                if info.status == "final" and not relabel:
+                    continue
                 change = self._settle(transaction, rt, info, finalize_before)
                 if change is not None:
                     changes.append(change)

@@ -40,6 +40,7 @@ class Settings:
     max_clock_skew_s: int = 3600
     max_event_age_s: int = 90 * 86400
     idle_partition_timeout_s: float = 30.0
+    relabel_interval_s: float = 60.0
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     api_max_body_bytes: int = 1_048_576

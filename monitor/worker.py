@@ -80,7 +80,8 @@ class Worker:
         self.registry = DbRegistry(self.engine)
         self.processor = Processor(self.registry, EventLimits(
             max_bytes=settings.max_event_bytes, max_clock_skew_ms=settings.max_clock_skew_s * 1000,
-            max_age_ms=settings.max_event_age_s * 1000))
+            max_age_ms=settings.max_event_age_s * 1000),
+            relabel_interval_s=settings.relabel_interval_s)
         self.streams = {settings.predictions_topic: PREDICTIONS, settings.feedback_topic: FEEDBACK}
         self.expected: dict[TopicPartition, int] = {}
         self.stats = WorkerStats()

@@ -84,3 +84,17 @@ def test_feedback_without_prediction_becomes_an_orphan_after_the_ttl(
     assert dead_reasons(h) == [("orphan_feedback", 7)]
     label, _, count = h.joined("late-pred")
     assert (label, count) == (1, 1)
+
+
+def test_final_windows_are_relabelled_at_most_once_per_interval() -> None:
+    h = make(None)
+    h.processor.relabel_interval_s = 3600.0
+    h.apply([message(event(i, T0 + i * 1000), i) for i in range(10)])
+    advance(h, T0 + 3 * HOUR, 100)  # closes and finalizes the window (the interval starts)
+    assert h.value(T0, "performance", "label_coverage").value == 0.0
+    h.apply([message(feedback("p1", T0 + 60_000, label=1), 1, stream=FEEDBACK)])
+    h.maintain()
+    assert h.value(T0, "performance", "label_coverage").value == 0.0  # waits for the interval
+    h.maintain(flush=True)  # backtest's end of input, or the next interval
+    cov = h.value(T0, "performance", "label_coverage")
+    assert (cov.value, cov.revision) == (0.1, 1)
