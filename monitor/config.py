@@ -176,6 +176,15 @@ class QualityConfig(_Strict):
     alert_increase: float = Field(default=0.1, ge=0, le=1)
 
 
+class SlicingConfig(_Strict):
+    """How slices are reported and searched (docs/slices.md)."""
+
+    min_support: int = Field(default=30, ge=1)
+    max_values: int = Field(default=50, ge=1, le=1000)
+    fdr: float = Field(default=0.05, gt=0, lt=1)
+    top_k: int = Field(default=10, ge=1, le=100)
+
+
 class ModelConfig(_Strict):
     model_id: str = Field(pattern=MODEL_ID_PATTERN)
     task: Literal["binary_classification", "multiclass_classification", "regression"]
@@ -186,6 +195,7 @@ class ModelConfig(_Strict):
     lateness: LatenessConfig = Field(default_factory=LatenessConfig)
     drift: DriftConfig = Field(default_factory=DriftConfig)
     concept: ConceptConfig = Field(default_factory=ConceptConfig)
+    slicing: SlicingConfig = Field(default_factory=SlicingConfig)
     quality: QualityConfig = Field(default_factory=QualityConfig)
     description: str = Field(default="", max_length=2000)
 

@@ -130,7 +130,8 @@ class MemoryStore:
             p = self.predictions[(model_id, pid)]
             j = self.joined.get((model_id, pid))
             out.append(Outcome(p.ts_ms, p.prediction, p.score, j.label if j else None,
-                               j.label_ts_ms if j else None))
+                               j.label_ts_ms if j else None, p.slices,
+                               dict(j.outcomes) if j else {}))
         return sorted(out, key=lambda o: o.ts_ms)
 
     def load_concept_state(self, model_id: str) -> tuple[int, dict[str, Any]] | None:

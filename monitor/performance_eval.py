@@ -24,7 +24,8 @@ from monitor.reference import ReferenceProfile
 from monitor.store import Outcome
 
 LABEL_FAMILIES = frozenset({"performance", "estimated_performance", "concept_drift"})
-RECOMPUTED_ON_LABEL = frozenset({"performance", "estimated_performance"})
+RECOMPUTED_ON_LABEL = frozenset({"performance", "estimated_performance", "slice_performance",
+                                 "kpi"})
 
 
 class _Out:
@@ -60,7 +61,12 @@ def compute_label_records(config: ModelConfig, profile: ReferenceProfile, window
                 OK if len(delays) else INSUFFICIENT)
     _realized(out, config, profile, labelled)
     _estimated(out, config, profile, outcomes)
-    return out.records
+    from monitor.kpi_eval import kpi_records
+    from monitor.slice_eval import groups, slice_records
+
+    slices = groups(config, outcomes) if config.slices else {}
+    return (out.records + slice_records(config, profile, window_start, outcomes, revision)
+            + kpi_records(config, profile, window_start, outcomes, slices, revision))
 
 
 MIN_ESTIMATE_ROWS = 30

@@ -29,9 +29,11 @@ from functools import partial
 from monitor.concept_eval import active_detectors, errors, feed
 from monitor.config import ModelConfig
 from monitor.events import EventLimits, InvalidEvent, Prediction, decode_feedback, decode_prediction
+from monitor.kpi_eval import kpi_change
 from monitor.performance_eval import RECOMPUTED_ON_LABEL, compute_label_records, concept_records
 from monitor.records import MetricRecord, compute_window_records
 from monitor.reference import ReferenceProfile
+from monitor.slicing import slice_values
 from monitor.store import (
     DeadLetter,
     FeedbackRecord,
@@ -45,6 +47,7 @@ from monitor.timeutil import now_ms, window_start
 from monitor.window_state import WindowState
 
 log = logging.getLogger(__name__)
+KPI_KEY = "__kpis__"
 
 PREDICTIONS = "predictions"
 FEEDBACK = "feedback"
@@ -327,9 +330,12 @@ class Processor:
             state.duplicates += batch.dups.get(key, 0)
             store.save_partition_state(model_id, ws, batch.partition, state.to_json())
             batch.accepted.extend(events)
+            sliced = bool(rt.config.slices)
             batch.records.extend([
                 PredictionRecord(model_id, p.prediction_id, p.event_id, p.ts_ms, ws,
-                                 p.model_version, p.prediction, p.score) for p in events])
+                                 p.model_version, p.prediction, p.score,
+                                 slice_values(rt.config, profile, p.features, p.tags)
+                                 if sliced else {}) for p in events])
 
     def _rt(self, model_id: str) -> ModelRuntime:
         rt = self.registry.get(model_id)
@@ -416,17 +422,21 @@ class Processor:
         return changes
 
     @staticmethod
-    def _concept(store: Store, config: ModelConfig, window_start: int,
-                 outcomes: list[Outcome], revision: int) -> list[MetricRecord]:
+    def _concept(store: Store, config: ModelConfig, profile: ReferenceProfile,
+                 window_start: int, outcomes: list[Outcome],
+                 revision: int) -> list[MetricRecord]:
         """Feed a window that just became final to the model's concept-drift detectors."""
-        if not active_detectors(config):
+        if not active_detectors(config) and not config.kpis:
             return []
         loaded = store.load_concept_state(config.model_id)
         if loaded is not None and loaded[0] >= window_start:
             return []  # fed already (windows become final in order)
-        state, results = feed(config, loaded[1] if loaded else None, errors(config, outcomes))
-        store.save_concept_state(config.model_id, window_start, state)
-        return concept_records(config, window_start, results, revision)
+        saved = loaded[1] if loaded else {}
+        state, results = feed(config, saved, errors(config, outcomes))
+        kpis, kpi_recs = kpi_change(config, profile, saved.get(KPI_KEY), window_start, outcomes,
+                                    revision)
+        store.save_concept_state(config.model_id, window_start, {**state, KPI_KEY: kpis})
+        return concept_records(config, window_start, results, revision) + kpi_recs
 
     def _settle(self, transaction: Callable[[], AbstractContextManager[Store]],
                 rt: ModelRuntime, info: WindowInfo, finalize_before: int) -> WindowChange | None:
@@ -459,8 +469,8 @@ class Processor:
                 records += compute_label_records(rt.config, profile, claimed.window_start,
                                                  outcomes, revision)
             if final and claimed.status != "final":
-                records += self._concept(store, rt.config, claimed.window_start, outcomes,
-                                         revision)
+                records += self._concept(store, rt.config, profile, claimed.window_start,
+                                         outcomes, revision)
             if action != "finalize" or final:
                 store.replace_records(claimed.model_id, claimed.window_start, records)
             store.finish_window(claimed, "final" if final else "closed", merged.to_json(),

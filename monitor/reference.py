@@ -37,6 +37,7 @@ class ReferenceColumns:
     score: list[Any] = field(default_factory=list)
     prediction: list[Any] = field(default_factory=list)
     label: list[Any] = field(default_factory=list)
+    events: list[Any] = field(default_factory=list)
 
     @property
     def n_rows(self) -> int:
@@ -122,9 +123,13 @@ def build_profile(config: ModelConfig, cols: ReferenceColumns, version: int) -> 
         prediction = CategoricalProfile(config.drift.max_categories).fit(cols.prediction)
     dims = embedding_dims(config, cols.features)
     sample = reference_sample(config, cols.features, cols.score, cols.prediction, dims)
+    from monitor.kpi_eval import reference_kpis
     from monitor.performance_eval import reference_label_baseline
 
     labels = reference_label_baseline(config, cols.score, cols.prediction, cols.label)
+    kpis = reference_kpis(config, cols.events)
+    if kpis:
+        labels["kpis"] = kpis
     return ReferenceProfile(version, cols.n_rows, features, score, prediction, dims, sample,
                             labels)
 
@@ -143,6 +148,7 @@ def columns_from_events(config: ModelConfig, rows: Iterable[dict[str, Any]]) -> 
         cols.score.append(row.get("score"))
         cols.prediction.append(row.get("prediction"))
         cols.label.append(row.get("label"))
+        cols.events.append(row.get("events"))
     if cols.n_rows == 0:
         raise ReferenceError("reference data has no rows")
     _check_coverage(config, cols)

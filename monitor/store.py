@@ -51,6 +51,7 @@ class PredictionRecord:
     model_version: str | None
     prediction: Any
     score: Any
+    slices: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,8 @@ class Outcome:
     score: Any
     label: Any
     label_ts_ms: int | None
+    slices: dict[str, str] = field(default_factory=dict)
+    events: dict[str, float] = field(default_factory=dict)
 
     @property
     def labelled(self) -> bool:

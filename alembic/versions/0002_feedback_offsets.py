@@ -1,5 +1,5 @@
 """feedback remembers its Kafka position (orphan feedback is dead-lettered at that offset);
-concept-drift detector state per model
+concept-drift detector state per model; each prediction's slice values
 
 Revision ID: 0002
 Revises: 0001
@@ -29,9 +29,13 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('topic', sa.String(length=255), nullable=True))
         batch_op.add_column(sa.Column('kafka_partition', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('kafka_offset', sa.BigInteger(), nullable=True))
+    with op.batch_alter_table('predictions', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('slices', sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('predictions', schema=None) as batch_op:
+        batch_op.drop_column('slices')
     with op.batch_alter_table('feedback', schema=None) as batch_op:
         batch_op.drop_column('kafka_offset')
         batch_op.drop_column('kafka_partition')

@@ -199,6 +199,7 @@ class PredictionRow(Base):
     model_version: Mapped[str | None] = mapped_column(String(128), nullable=True)
     prediction: Mapped[str] = mapped_column(Text)
     score: Mapped[str | None] = mapped_column(Text, nullable=True)
+    slices: Mapped[str | None] = mapped_column(Text, nullable=True)
     label: Mapped[str | None] = mapped_column(Text, nullable=True)
     label_ts_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     outcomes: Mapped[str | None] = mapped_column(Text, nullable=True)

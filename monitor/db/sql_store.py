@@ -66,15 +66,15 @@ _PG_CLAIM = (
     "SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::bigint[]) "
     "ON CONFLICT DO NOTHING RETURNING model_id, event_id")
 _PREDICTION_COLUMNS = ("model_id, prediction_id, event_id, ts_ms, window_start, model_version, "
-                       "prediction, score, label, label_ts_ms, outcomes, feedback_count")
+                       "prediction, score, slices, label, label_ts_ms, outcomes, feedback_count")
 _PG_PREDICTIONS = (
     f"INSERT INTO {PREDICTIONS.name} ({_PREDICTION_COLUMNS}) "
-    "SELECT m, p, e, t, w, v, pr, s, NULL, NULL, NULL, 0 FROM unnest(%s::text[], %s::text[], "
-    "%s::text[], %s::bigint[], %s::bigint[], %s::text[], %s::text[], %s::text[]) "
-    "WITH ORDINALITY AS u(m, p, e, t, w, v, pr, s, i) ORDER BY i ON CONFLICT DO NOTHING")
+    "SELECT m, p, e, t, w, v, pr, s, sl, NULL, NULL, NULL, 0 FROM unnest(%s::text[], %s::text[], "
+    "%s::text[], %s::bigint[], %s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[]) "
+    "WITH ORDINALITY AS u(m, p, e, t, w, v, pr, s, sl, i) ORDER BY i ON CONFLICT DO NOTHING")
 _SQLITE_PREDICTIONS = (
     f"INSERT INTO {PREDICTIONS.name} ({_PREDICTION_COLUMNS}) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, 0) ON CONFLICT DO NOTHING")
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, 0) ON CONFLICT DO NOTHING")
 
 
 @lru_cache(maxsize=8)
@@ -190,7 +190,8 @@ class SqlStore:
         if not rows:
             return
         values = [(r.model_id, r.prediction_id, r.event_id, r.ts_ms, r.window_start,
-                   r.model_version, _json(r.prediction), _json(r.score)) for r in rows]
+                   r.model_version, _json(r.prediction), _json(r.score),
+                   _json(r.slices) if r.slices else None) for r in rows]
         if self._postgres:  # one statement over arrays, inserted in the order given
             for chunk in _chunks(values, CLAIM_CHUNK):
                 columns = tuple(list(c) for c in zip(*chunk, strict=True))
@@ -286,12 +287,15 @@ class SqlStore:
 
     def window_outcomes(self, model_id: str, window_start: int) -> list[Outcome]:
         p = PREDICTIONS.c
-        rows = self.conn.execute(select(p.ts_ms, p.prediction, p.score, p.label, p.label_ts_ms)
+        rows = self.conn.execute(select(p.ts_ms, p.prediction, p.score, p.label, p.label_ts_ms,
+                                        p.slices, p.outcomes)
                                  .where(p.model_id == model_id, p.window_start == window_start)
                                  .order_by(p.ts_ms, p.prediction_id)).all()
         return [Outcome(int(r[0]), orjson.loads(r[1]), orjson.loads(r[2]) if r[2] else None,
                         orjson.loads(r[3]) if r[3] else None,
-                        None if r[4] is None else int(r[4])) for r in rows]
+                        None if r[4] is None else int(r[4]),
+                        orjson.loads(r[5]) if r[5] else {},
+                        orjson.loads(r[6]) if r[6] else {}) for r in rows]
 
     def load_concept_state(self, model_id: str) -> tuple[int, dict[str, Any]] | None:
         row = self.conn.execute(select(CONCEPT.c.last_window_start, CONCEPT.c.state).where(
