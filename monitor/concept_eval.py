@@ -20,7 +20,7 @@ import importlib
 from typing import Any
 
 from monitor.config import ModelConfig
-from monitor.performance_eval import binary_label
+from monitor.performance_eval import prediction_error
 from monitor.store import Outcome
 
 MODULES = {"ddm": ("ddm", "DDM"), "eddm": ("eddm", "EDDM"), "hddm_a": ("hddm_a", "HDDM_A"),
@@ -39,15 +39,9 @@ def errors(config: ModelConfig, outcomes: list[Outcome]) -> list[tuple[int, floa
     """``(prediction time, error)`` of the labelled predictions, in prediction-time order."""
     out = []
     for o in sorted((o for o in outcomes if o.labelled), key=lambda o: o.ts_ms):
-        if config.task == "regression":
-            if isinstance(o.prediction, int | float) and isinstance(o.label, int | float):
-                out.append((o.ts_ms, abs(float(o.prediction) - float(o.label))))
-        elif config.task == "binary_classification":
-            p, y = binary_label(o.prediction), binary_label(o.label)
-            if p is not None and y is not None:
-                out.append((o.ts_ms, float(p != y)))
-        elif o.prediction is not None and o.label is not None:
-            out.append((o.ts_ms, float(str(o.prediction) != str(o.label))))
+        err = prediction_error(config, o)
+        if err is not None:
+            out.append((o.ts_ms, err))
     return out
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from monitor.config import KpiSpec, ModelConfig
 from monitor.records import ALERT, INSUFFICIENT, OK, MetricRecord
+from monitor.records import round_value as _r
 from monitor.reference import ReferenceProfile
 from monitor.store import Outcome
 
@@ -64,10 +65,6 @@ def _record(config: ModelConfig, start: int, revision: int, metric: str, slice_k
     return MetricRecord(config.model_id, start, start + config.window_ms, "kpi", metric, None,
                         slice_key, _r(value.value), _r(threshold), None, _r(value.ci_low),
                         _r(value.ci_high), value.n, OK if ok else INSUFFICIENT, revision)
-
-
-def _r(x: float | None) -> float | None:
-    return None if x is None else round(float(x), 12)
 
 
 def kpi_records(config: ModelConfig, profile: ReferenceProfile, window_start: int,

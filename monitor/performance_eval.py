@@ -19,7 +19,7 @@ import numpy as np
 
 from detectors.performance.compare import LOWER_IS_BETTER
 from monitor.config import ModelConfig
-from monitor.records import ALERT, INSUFFICIENT, OK, MetricRecord
+from monitor.records import ALERT, INSUFFICIENT, OK, MetricRecord, round_value
 from monitor.reference import ReferenceProfile
 from monitor.store import Outcome
 
@@ -28,28 +28,56 @@ RECOMPUTED_ON_LABEL = frozenset({"performance", "estimated_performance", "slice_
                                  "kpi"})
 
 
-class _Out:
+class RecordBuilder:
+    """Records of one window and revision, values rounded as every record is."""
+
     def __init__(self, config: ModelConfig, start: int, revision: int) -> None:
         self.config, self.start, self.revision = config, start, revision
         self.records: list[MetricRecord] = []
 
     def add(self, family: str, metric: str, value: float | None, n: int, status: str, *,
-            feature: str | None = None, threshold: float | None = None,
-            p_value: float | None = None, ci: tuple[float | None, float | None] = (None, None)
-            ) -> None:
-        def r(x: float | None) -> float | None:
-            return None if x is None or not np.isfinite(x) else round(float(x), 12)
-
+            feature: str | None = None, slice_key: str | None = None,
+            threshold: float | None = None, p_value: float | None = None,
+            ci: tuple[float | None, float | None] = (None, None)) -> None:
+        r = round_value
         self.records.append(MetricRecord(
             self.config.model_id, self.start, self.start + self.config.window_ms, family,
-            metric, feature, None, r(value), r(threshold), r(p_value), r(ci[0]), r(ci[1]), n,
-            status, self.revision))
+            metric, feature, slice_key, r(value), r(threshold), r(p_value), r(ci[0]), r(ci[1]),
+            n, status, self.revision))
+
+
+def prediction_error(config: ModelConfig, o: Outcome) -> float | None:
+    """A labelled prediction's error: 0/1 for classifiers, absolute error for regression
+    (None when the prediction or label cannot be read)."""
+    if config.task == "regression":
+        if _is_real(o.prediction) and _is_real(o.label):
+            return abs(float(o.prediction) - float(o.label))
+        return None
+    if config.task == "binary_classification":
+        p, y = binary_label(o.prediction), binary_label(o.label)
+        return None if p is None or y is None else float(p != y)
+    if o.prediction is None or o.label is None:
+        return None
+    return float(str(o.prediction) != str(o.label))
+
+
+def cbpe_for(config: ModelConfig, profile: ReferenceProfile) -> Any:
+    """The reference's fitted CBPE (cached on the profile), or None without one."""
+    state = profile.labels.get("cbpe")
+    if config.task != "binary_classification" or not state:
+        return None
+    cbpe = profile.cache.get("cbpe")
+    if cbpe is None:
+        from detectors.estimation import CBPE
+
+        cbpe = profile.cache["cbpe"] = CBPE.from_state(state)
+    return cbpe
 
 
 def compute_label_records(config: ModelConfig, profile: ReferenceProfile, window_start: int,
                           outcomes: list[Outcome], revision: int = 0) -> list[MetricRecord]:
     """Every label-dependent record of one window."""
-    out = _Out(config, window_start, revision)
+    out = RecordBuilder(config, window_start, revision)
     labelled = [o for o in outcomes if o.labelled]
     total = len(outcomes)
     out.add("performance", "label_coverage", len(labelled) / total if total else None, total,
@@ -109,17 +137,12 @@ def reference_label_baseline(config: ModelConfig, scores: list[Any], predictions
     return out
 
 
-def _estimated(out: _Out, config: ModelConfig, profile: ReferenceProfile,
+def _estimated(out: RecordBuilder, config: ModelConfig, profile: ReferenceProfile,
                outcomes: list[Outcome]) -> None:
     """``estimated_performance``: CBPE on every prediction's score, labelled or not."""
-    state = profile.labels.get("cbpe")
-    if config.task != "binary_classification" or not state:
-        return
-    from detectors.estimation import CBPE
-
-    cbpe = profile.cache.get("cbpe")
+    cbpe = cbpe_for(config, profile)
     if cbpe is None:
-        cbpe = profile.cache["cbpe"] = CBPE.from_state(state)
+        return
     s, p, _ = _binary_rows([o.score for o in outcomes], [o.prediction for o in outcomes])
     reference = cbpe.reference_metrics_
     if len(s) < MIN_ESTIMATE_ROWS:
@@ -138,7 +161,7 @@ def concept_records(config: ModelConfig, window_start: int,
                     results: list[tuple[str, float | None, int, str]],
                     revision: int) -> list[MetricRecord]:
     """One ``concept_drift`` record per detector (see :mod:`monitor.concept_eval`)."""
-    out = _Out(config, window_start, revision)
+    out = RecordBuilder(config, window_start, revision)
     for name, change_s, n, status in results:
         out.add("concept_drift", name, change_s, n, status)
     return out.records
@@ -220,7 +243,7 @@ def reference_performance(config: ModelConfig, rows: list[tuple[Any, Any, Any]]
     return {"metrics": values, "class_balance": balance}
 
 
-def _realized(out: _Out, config: ModelConfig, profile: ReferenceProfile,
+def _realized(out: RecordBuilder, config: ModelConfig, profile: ReferenceProfile,
               labelled: list[Outcome]) -> None:
     from detectors.performance import compare_to_reference, default_verdict_metrics
     from detectors.performance.compare import kind_of

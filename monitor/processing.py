@@ -423,14 +423,17 @@ class Processor:
 
     @staticmethod
     def _concept(store: Store, config: ModelConfig, profile: ReferenceProfile,
-                 window_start: int, outcomes: list[Outcome],
+                 window_start: int, outcomes: list[Outcome] | None,
                  revision: int) -> list[MetricRecord]:
-        """Feed a window that just became final to the model's concept-drift detectors."""
+        """Feed a window that just became final to the model's concept-drift detectors and
+        KPI change tests (``outcomes`` are loaded here when the caller had no need for them)."""
         if not active_detectors(config) and not config.kpis:
             return []
         loaded = store.load_concept_state(config.model_id)
         if loaded is not None and loaded[0] >= window_start:
             return []  # fed already (windows become final in order)
+        if outcomes is None:
+            outcomes = store.window_outcomes(config.model_id, window_start)
         saved = loaded[1] if loaded else {}
         state, results = feed(config, saved, errors(config, outcomes))
         kpis, kpi_recs = kpi_change(config, profile, saved.get(KPI_KEY), window_start, outcomes,
@@ -456,23 +459,26 @@ class Processor:
             records: list[MetricRecord] = []
             revision = {"close": 0, "finalize": claimed.revision}.get(action,
                                                                     claimed.revision + 1)
+            key = (claimed.model_id, claimed.window_start)
+            outcomes: list[Outcome] | None = None
             if action in ("close", "revise"):
-                counts = store.ingestion_counts(claimed.model_id, claimed.window_start)
                 records = compute_window_records(rt.config, profile, claimed.window_start,
-                                                 merged, counts, revision)
-            else:  # a final window's state is frozen: keep what does not depend on labels
-                records = [r for r in store.window_records(claimed.model_id,
-                                                           claimed.window_start)
-                           if action == "finalize" or r.family not in RECOMPUTED_ON_LABEL]
-            outcomes = store.window_outcomes(claimed.model_id, claimed.window_start)
+                                                 merged, store.ingestion_counts(*key), revision)
+            elif action == "relabel":  # a final window's state is frozen: only labels changed
+                records = [r for r in store.window_records(*key)
+                           if r.family not in RECOMPUTED_ON_LABEL]
             if action != "finalize":
+                outcomes = store.window_outcomes(*key)
                 records += compute_label_records(rt.config, profile, claimed.window_start,
                                                  outcomes, revision)
             if final and claimed.status != "final":
-                records += self._concept(store, rt.config, profile, claimed.window_start,
-                                         outcomes, revision)
-            if action != "finalize" or final:
-                store.replace_records(claimed.model_id, claimed.window_start, records)
+                fed = self._concept(store, rt.config, profile, claimed.window_start,
+                                    outcomes, revision)
+                if fed and action == "finalize":  # the other records stay as they are
+                    records = store.window_records(*key)
+                records += fed
+            if records or action != "finalize":
+                store.replace_records(*key, records)
             store.finish_window(claimed, "final" if final else "closed", merged.to_json(),
                                 revision)
         log.debug("window %s", action, extra={"model_id": rt.config.model_id,

@@ -65,14 +65,15 @@ class _Builder:
     def add(self, family: str, metric: str, feature: str | None, value: float | None,
             threshold: float | None, n: int, status: str,
             p_value: float | None = None) -> MetricRecord:
+        r = round_value
         rec = MetricRecord(self.config.model_id, self.start, self.end, family, metric, feature,
-                           None, _round(value), _round(threshold), _round(p_value), None, None,
+                           None, r(value), r(threshold), r(p_value), None, None,
                            n, status, self.revision)
         self.records.append(rec)
         return rec
 
 
-def _round(value: float | None) -> float | None:
+def round_value(value: float | None) -> float | None:
     """Twelve decimals; an infinite statistic (chi-square on an unseen category) becomes null."""
     if value is None or not math.isfinite(value):
         return None
@@ -104,8 +105,8 @@ def _quality(b: _Builder, feature: str, profile: Profile, state: State) -> None:
         excess = value - baseline
         status = (ALERT if excess >= q.alert_increase and excess > 0
                   else WARNING if excess >= q.warning_increase and excess > 0 else OK)
-        b.add("data_quality", metric, feature, round(value, 12),
-              round(baseline + q.alert_increase, 12), denominator, status)
+        b.add("data_quality", metric, feature, value, baseline + q.alert_increase, denominator,
+              status)
 
     share("missing_share", state.missing, seen, profile.missing_share_)
     share("type_violation_share", state.invalid, seen, 0.0)
@@ -140,7 +141,7 @@ def compute_window_records(
         share = sum(s == ALERT for s in evaluated) / len(evaluated)
         limit = config.drift.drift_share_alert
         status = ALERT if share >= limit else WARNING if share > 0 else OK
-        b.add("data_drift", "drift_share", None, round(share, 12), limit, state.n, status)
+        b.add("data_drift", "drift_share", None, share, limit, state.n, status)
     else:
         b.add("data_drift", "drift_share", None, None, config.drift.drift_share_alert,
               state.n, INSUFFICIENT)

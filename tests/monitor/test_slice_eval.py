@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from detectors.performance._common import wilson
 from monitor.config import parse_config
 from monitor.performance_eval import compute_label_records
 from monitor.reference import build_profile, columns_from_events
-from monitor.slice_eval import wilson
+from monitor.slice_eval import Z95
 from monitor.slicing import slice_values
 from monitor.store import Outcome
 
@@ -47,6 +48,6 @@ def test_slice_accuracy_and_counts() -> None:
     ios_right = sum(1 for o in outs[:100] if o.label == 1)
     ios = recs[("accuracy", "device=ios")]
     assert (ios.value, ios.n) == (pytest.approx(ios_right / 100), 100)
-    assert (ios.ci_low, ios.ci_high) == tuple(pytest.approx(x) for x in wilson(ios_right, 100))
+    assert (ios.ci_low, ios.ci_high) == tuple(pytest.approx(x) for x in wilson(ios_right, 100, Z95))
     assert recs[("count", "device=android")].value == 300.0
     assert ("estimated_accuracy", "device=ios") not in recs  # no labelled reference: no CBPE
