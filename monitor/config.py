@@ -183,6 +183,10 @@ class SlicingConfig(_Strict):
     max_values: int = Field(default=50, ge=1, le=1000)
     fdr: float = Field(default=0.05, gt=0, lt=1)
     top_k: int = Field(default=10, ge=1, le=100)
+    pairs: bool = True
+    sequential_delta: float = Field(default=0.02, ge=0, lt=1)
+    sequential_alpha: float = Field(default=0.05, gt=0, lt=1)
+    max_tracked: int = Field(default=500, ge=1, le=100_000)
 
 
 class ModelConfig(_Strict):
@@ -218,14 +222,6 @@ class ModelConfig(_Strict):
             raise ValueError(f"duplicate feature names: {', '.join(dupes)}")
         return value
 
-    @field_validator("kpis")
-    @classmethod
-    def _unique_kpis(cls, value: list[KpiSpec]) -> list[KpiSpec]:
-        names = [k.name for k in value]
-        if len(set(names)) != len(names):
-            raise ValueError("duplicate KPI names")
-        return value
-
     @field_validator("slices")
     @classmethod
     def _slice_names(cls, value: list[str]) -> list[str]:
@@ -253,11 +249,38 @@ def parse_config(data: object) -> ModelConfig:
     if not isinstance(data, dict):
         raise ConfigError([("<root>", "a model configuration must be a mapping")])
     try:
-        return ModelConfig.model_validate(data)
+        config = ModelConfig.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(
             [(".".join(str(p) for p in e["loc"]) or "<root>", e["msg"]) for e in exc.errors()]
         ) from None
+    errors = _cross_field_errors(config)
+    if errors:
+        raise ConfigError(errors)
+    return config
+
+
+def _cross_field_errors(config: ModelConfig) -> list[tuple[str, str]]:
+    """What each field allows alone but the document does not: slice dimensions and KPIs."""
+    errors = []
+    types = {f.name: f.type for f in config.features}
+    for i, dim in enumerate(config.slices):
+        if types.get(dim) == "embedding":
+            errors.append((f"slices.{i}", f"{dim!r} is an embedding feature; slice dimensions "
+                                          "are categorical or numeric features, or tags"))
+    seen: dict[str, int] = {}
+    for i, kpi in enumerate(config.kpis):
+        if kpi.name in seen:
+            errors.append((f"kpis.{i}.name", f"KPI {kpi.name!r} is defined twice "
+                                             f"(also kpis.{seen[kpi.name]})"))
+        seen.setdefault(kpi.name, i)
+        if kpi.numerator == "predictions":
+            errors.append((f"kpis.{i}.numerator", "the numerator is a feedback event name; "
+                                                  "'predictions' may only be a denominator"))
+        elif kpi.numerator == kpi.denominator:
+            errors.append((f"kpis.{i}.denominator", f"numerator and denominator are both "
+                                                    f"{kpi.numerator!r}"))
+    return errors
 
 
 def load_config_file(path: str | Path) -> ModelConfig:

@@ -90,10 +90,15 @@ def compute_label_records(config: ModelConfig, profile: ReferenceProfile, window
     _realized(out, config, profile, labelled)
     _estimated(out, config, profile, outcomes)
     from monitor.kpi_eval import kpi_records
+    from monitor.slice_drift import slice_drift_records
     from monitor.slice_eval import groups, slice_records
+    from monitor.worst_slices import worst_records
 
     slices = groups(config, outcomes) if config.slices else {}
     return (out.records + slice_records(config, profile, window_start, outcomes, revision)
+            + slice_drift_records(config, profile.labels.get("slice_predictions") or {},
+                                  window_start, outcomes, revision)
+            + worst_records(config, window_start, outcomes, revision)
             + kpi_records(config, profile, window_start, outcomes, slices, revision))
 
 

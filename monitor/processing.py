@@ -45,6 +45,7 @@ from monitor.store import (
 )
 from monitor.timeutil import now_ms, window_start
 from monitor.window_state import WindowState
+from monitor.worst_slices import SEQUENTIAL_KEY, sequential_update
 
 log = logging.getLogger(__name__)
 KPI_KEY = "__kpis__"
@@ -427,7 +428,7 @@ class Processor:
                  revision: int) -> list[MetricRecord]:
         """Feed a window that just became final to the model's concept-drift detectors and
         KPI change tests (``outcomes`` are loaded here when the caller had no need for them)."""
-        if not active_detectors(config) and not config.kpis:
+        if not active_detectors(config) and not config.kpis and not config.slices:
             return []
         loaded = store.load_concept_state(config.model_id)
         if loaded is not None and loaded[0] >= window_start:
@@ -438,8 +439,11 @@ class Processor:
         state, results = feed(config, saved, errors(config, outcomes))
         kpis, kpi_recs = kpi_change(config, profile, saved.get(KPI_KEY), window_start, outcomes,
                                     revision)
-        store.save_concept_state(config.model_id, window_start, {**state, KPI_KEY: kpis})
-        return concept_records(config, window_start, results, revision) + kpi_recs
+        slices, slice_recs = sequential_update(config, saved.get(SEQUENTIAL_KEY), window_start,
+                                               outcomes, revision)
+        store.save_concept_state(config.model_id, window_start,
+                                 {**state, KPI_KEY: kpis, SEQUENTIAL_KEY: slices})
+        return concept_records(config, window_start, results, revision) + kpi_recs + slice_recs
 
     def _settle(self, transaction: Callable[[], AbstractContextManager[Store]],
                 rt: ModelRuntime, info: WindowInfo, finalize_before: int) -> WindowChange | None:

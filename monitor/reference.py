@@ -38,6 +38,7 @@ class ReferenceColumns:
     prediction: list[Any] = field(default_factory=list)
     label: list[Any] = field(default_factory=list)
     events: list[Any] = field(default_factory=list)
+    tags: list[Any] = field(default_factory=list)
 
     @property
     def n_rows(self) -> int:
@@ -130,8 +131,15 @@ def build_profile(config: ModelConfig, cols: ReferenceColumns, version: int) -> 
     kpis = reference_kpis(config, cols.events)
     if kpis:
         labels["kpis"] = kpis
-    return ReferenceProfile(version, cols.n_rows, features, score, prediction, dims, sample,
-                            labels)
+    profile = ReferenceProfile(version, cols.n_rows, features, score, prediction, dims, sample,
+                               labels)
+    if config.slices:
+        from monitor.slice_drift import reference_slice_predictions
+
+        found = reference_slice_predictions(config, profile, cols)
+        if found:
+            labels["slice_predictions"] = found
+    return profile
 
 
 def columns_from_events(config: ModelConfig, rows: Iterable[dict[str, Any]]) -> ReferenceColumns:
@@ -149,6 +157,7 @@ def columns_from_events(config: ModelConfig, rows: Iterable[dict[str, Any]]) -> 
         cols.prediction.append(row.get("prediction"))
         cols.label.append(row.get("label"))
         cols.events.append(row.get("events"))
+        cols.tags.append(row.get("tags"))
     if cols.n_rows == 0:
         raise ReferenceError("reference data has no rows")
     _check_coverage(config, cols)
@@ -208,6 +217,11 @@ def _columns_from_frame(config: ModelConfig, frame: Any) -> ReferenceColumns:
         if name in frame.columns:
             vals = frame[name].astype(object).where(frame[name].notna(), None).tolist()
             setattr(cols, name, vals)
+    tag_columns = [c for c in frame.columns if isinstance(c, str) and c.startswith("tag.")]
+    if tag_columns:
+        cols.tags = [{c[4:]: v for c in tag_columns if (v := row[c]) is not None}
+                     for row in frame[tag_columns].astype(object)
+                     .where(frame[tag_columns].notna(), None).to_dict("records")]
     if len(frame) == 0:
         raise ReferenceError("reference data has no rows")
     _check_coverage(config, cols)

@@ -63,6 +63,12 @@ def test_a_ctr_drop_in_one_segment(engine_for: Engine | None) -> None:
     # no conversion event ever arrived: insufficient, never a zero
     conv = recs[(T0 + 4 * HOUR, "conv_rate", None)]
     assert (conv.value, conv.status) == (None, "insufficient_data")
+    # the worst-slice search names the segment whose CTR fell, and only after the fall
+    worst = {(r.window_start, r.slice): r.status for r in h.records()
+             if r.metric == "worst.ctr"}
+    assert {k for k, v in worst.items() if v == "alert"} == {
+        (T0 + w * HOUR, "device=ios") for w in range(3, 8)}
+    assert worst[(T0 + 4 * HOUR, "device=android")] == "ok"
     changes = [recs[(T0 + w * HOUR, "ctr.change", None)].status for w in range(8)]
     assert changes[:3] == ["ok", "ok", "ok"]
     assert "alert" in changes[3:]
