@@ -5,6 +5,7 @@ Routes (CONTRACT section 5), all under ``/api/v1`` except operations:
 - ``POST /models``, ``GET /models``, ``GET|PUT|DELETE /models/{model_id}`` (write to change)
 - ``PUT /models/{model_id}/reference``, ``GET /models/{model_id}/reference``
 - ``GET /models/{model_id}/metrics``, ``GET /models/{model_id}/windows``, ``GET /dead-letters``
+- ``GET /models/{model_id}/slices`` (worst slices per window), ``GET /models/{model_id}/kpis``
 - ``GET /models/{model_id}/report?window_start=`` (Evidently's HTML drift report of a window)
 - ``GET /healthz``, ``GET /readyz``, ``GET /metrics`` at the root, without a key
 
@@ -26,10 +27,12 @@ from monitor.api.middleware import BodySizeLimitMiddleware
 from monitor.api.routes import (
     dead_letters,
     health,
+    kpis,
     metrics,
     models,
     reference,
     reports,
+    slices,
     windows,
 )
 from monitor.settings import Settings, get_settings
@@ -56,7 +59,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
                        upload_limit=settings.api_max_upload_bytes)
     app.include_router(health.router)
     api = APIRouter(prefix=API_PREFIX)
-    for module in (models, reference, metrics, windows, reports, dead_letters):
+    for module in (models, reference, metrics, windows, slices, kpis, reports, dead_letters):
         api.include_router(module.router)
     app.include_router(api)
     return app

@@ -149,3 +149,77 @@ class DeadLettersPage(BaseModel):
                                                 "(model_id) without pagination")
     items: list[DeadLetterPublic]
     next_cursor: str | None
+
+
+class SliceWindow(BaseModel):
+    """One window's worst slices (``worst.<target>``) and per-slice sequential evidence
+    (``sequential.<target>``): alerts first, then by ascending p-value."""
+
+    window_start: str
+    window_end: str
+    worst: list[MetricRecordPublic] = Field(description="this window's worst slices against "
+                                                        "the rest of the window")
+    sequential: list[MetricRecordPublic] = Field(description="evidence accumulated across "
+                                                             "windows up to this one")
+
+
+class SlicesReport(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    model_id: str
+    from_: str = Field(alias="from", description="the range's inclusive start (window_start)")
+    to: str = Field(description="the range's exclusive end (window_start)")
+    windows: list[SliceWindow] = Field(description="newest first")
+    truncated: bool = Field(description="true when the row cap (api_max_page_size x 50) left "
+                                        "out older windows of the range (narrow ?to= to read "
+                                        "them) or cut the newest window")
+
+
+class KpiChange(BaseModel):
+    """The always-valid change test of a KPI (record ``<kpi>.change``) as of a window."""
+
+    p_value: float | None
+    status: str
+
+
+class KpiSliceValue(BaseModel):
+    slice: str
+    value: float | None
+    ci_low: float | None
+    ci_high: float | None
+    n: int
+    status: str
+
+
+class KpiWindow(BaseModel):
+    """A KPI in one window: overall value (null fields when the window has no overall
+    record), its change test (null before the window is final) and its value per slice."""
+
+    window_start: str
+    window_end: str
+    value: float | None
+    ci_low: float | None
+    ci_high: float | None
+    n: int | None
+    status: str | None
+    change: KpiChange | None
+    slices: list[KpiSliceValue] = Field(description="by slice key")
+
+
+class KpiSeries(BaseModel):
+    name: str
+    baseline: float | None = Field(description="the reference's value (threshold of the "
+                                               "newest overall record); null without one")
+    windows: list[KpiWindow] = Field(description="newest first; empty without records")
+
+
+class KpisReport(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    model_id: str
+    from_: str = Field(alias="from", description="the range's inclusive start (window_start)")
+    to: str = Field(description="the range's exclusive end (window_start)")
+    kpis: list[KpiSeries] = Field(description="in the model configuration's order")
+    truncated: bool = Field(description="true when the row cap (api_max_page_size x 50) left "
+                                        "out older windows of the range (narrow ?to= to read "
+                                        "them) or cut the newest window")

@@ -8,6 +8,7 @@ the CLI calls the same functions as the HTTP routes.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -262,6 +263,67 @@ def query_metrics(conn: Connection, model_id: str, *, family: str | None = None,
         r.model_id, int(r.window_start), int(r.window_end), r.family, r.metric, r.feature,
         r.slice, r.value, r.threshold, r.p_value, r.ci_low, r.ci_high, int(r.n), r.status,
         int(r.revision)), int(r.computed_at_ms)) for r in rows]
+
+
+@dataclass(frozen=True)
+class WindowRecords:
+    """Records of the newest windows, newest window first (by ``id`` within a window).
+
+    ``truncated`` is True when ``max_rows`` left out whole older windows, or cut the only
+    window it returned.
+    """
+
+    records: list[StoredMetric]
+    truncated: bool
+
+
+def latest_window_records(conn: Connection, model_id: str, family: str, *,
+                          metrics: Collection[str] = (), metric_prefixes: Collection[str] = (),
+                          overall_only: bool = False, status: str | None = None,
+                          start_ms: int, end_ms: int, max_windows: int,
+                          max_rows: int) -> WindowRecords:
+    """The ``family`` records of the newest ``max_windows`` windows (``window_start`` in
+    ``[start_ms, end_ms)``) that hold any matching record, at most ``max_rows`` rows in all.
+
+    A record matches when its metric is one of ``metrics`` or starts with one of
+    ``metric_prefixes`` (case-sensitive on every database; no metric filter when both are
+    empty), when its slice is null if ``overall_only``, and when its status is ``status`` if
+    given. Windows are taken whole, newest first, while their rows fit in ``max_rows``; the
+    newest window is returned even when it alone exceeds ``max_rows`` (cut to ``max_rows``).
+    """
+    c = RECORDS.c
+    conds: list[Any] = [c.model_id == model_id, c.family == family,
+                        c.window_start >= start_ms, c.window_start < end_ms]
+    wanted: list[Any] = []
+    if metrics:
+        wanted.append(c.metric.in_(sorted(set(metrics))))
+    # substr() rather than LIKE: exact and case-sensitive on SQLite as on PostgreSQL.
+    wanted += [func.substr(c.metric, 1, len(p)) == p for p in sorted(set(metric_prefixes))]
+    if wanted:
+        conds.append(or_(*wanted))
+    if overall_only:
+        conds.append(c.slice.is_(None))
+    if status is not None:
+        conds.append(c.status == status)
+    counts = conn.execute(select(c.window_start, func.count().label("rows")).where(*conds)
+                          .group_by(c.window_start).order_by(c.window_start.desc())
+                          .limit(max_windows)).all()
+    starts: list[int] = []
+    total = 0
+    for window_start, n in counts:
+        if starts and total + int(n) > max_rows:
+            break
+        starts.append(int(window_start))
+        total += int(n)
+    if not starts:
+        return WindowRecords([], False)
+    truncated = len(starts) < len(counts) or total > max_rows
+    rows = conn.execute(select(RECORDS).where(*conds, c.window_start.in_(starts))
+                        .order_by(c.window_start.desc(), c.id).limit(max_rows))
+    return WindowRecords([StoredMetric(int(r.id), MetricRecord(
+        r.model_id, int(r.window_start), int(r.window_end), r.family, r.metric, r.feature,
+        r.slice, r.value, r.threshold, r.p_value, r.ci_low, r.ci_high, int(r.n), r.status,
+        int(r.revision)), int(r.computed_at_ms)) for r in rows], truncated)
 
 
 # ---------------------------------------------------------------- windows

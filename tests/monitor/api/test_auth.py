@@ -71,6 +71,8 @@ CASES = [
     Case("GET", "/api/v1/models/{model_id}/reference", "read", _get("/api/v1/models/m/reference")),
     Case("GET", "/api/v1/models/{model_id}/metrics", "read", _get("/api/v1/models/m/metrics")),
     Case("GET", "/api/v1/models/{model_id}/windows", "read", _get("/api/v1/models/m/windows")),
+    Case("GET", "/api/v1/models/{model_id}/slices", "read", _get("/api/v1/models/m/slices")),
+    Case("GET", "/api/v1/models/{model_id}/kpis", "read", _get("/api/v1/models/m/kpis")),
     Case("GET", "/api/v1/models/{model_id}/report", "read", _report),
     Case("GET", "/api/v1/dead-letters", "read", _get("/api/v1/dead-letters")),
     Case("POST", "/api/v1/models", "write",
