@@ -3,51 +3,20 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
 
 from detectors.histograms import CategoryCounts, NumericHistogram
 from detectors.profile import CategoricalProfile, NumericProfile, Profile
 from monitor.config import ModelConfig
 from monitor.drift_eval import ALERT, INSUFFICIENT, OK, WARNING, Subject, Verdict, evaluate
+from monitor.metric_record import MetricRecord
 from monitor.multivariate_eval import evaluate_multivariate
 from monitor.reference import ReferenceProfile
 from monitor.sampling import PREDICTION_COLUMN, SCORE_COLUMN
-from monitor.timeutil import format_ms
 from monitor.window_state import State, WindowState
 
 __all__ = ["ALERT", "INSUFFICIENT", "OK", "WARNING", "IngestionCounts", "MetricRecord",
            "compute_window_records"]
-
-
-@dataclass(frozen=True)
-class MetricRecord:
-    model_id: str
-    window_start: int
-    window_end: int
-    family: str
-    metric: str
-    feature: str | None
-    slice: str | None
-    value: float | None
-    threshold: float | None
-    p_value: float | None
-    ci_low: float | None
-    ci_high: float | None
-    n: int
-    status: str
-    revision: int = 0
-
-    def to_public(self) -> dict[str, Any]:
-        """The contract's JSON shape (times as RFC 3339)."""
-        out = asdict(self)
-        out["window_start"] = format_ms(self.window_start)
-        out["window_end"] = format_ms(self.window_end)
-        return out
-
-    def key(self) -> tuple[Any, ...]:
-        return (self.model_id, self.window_start, self.family, self.metric,
-                self.feature or "", self.slice or "")
 
 
 @dataclass(frozen=True)
