@@ -112,10 +112,16 @@ def write_outputs(result: BacktestResult, out_dir: Path) -> None:
     with (out_dir / "metrics.jsonl").open("wb") as fh:
         for r in result.records:
             fh.write(orjson.dumps(r.to_public()) + b"\n")
-    # Alerts and retraining triggers come from the rule engine (issue 6); the files exist so
-    # scripts can rely on them.
-    for name in ("alerts.jsonl", "triggers.jsonl"):
-        (out_dir / name).touch()
+    # the same rule engine as the service; times are event times (window starts and ends)
+    with (out_dir / "alerts.jsonl").open("wb") as fh:
+        for a in sorted(result.store.alerts.values(), key=lambda a: (a.starts_at_ms, a.alert_id)):
+            fh.write(orjson.dumps(a.to_public()) + b"\n")
+    with (out_dir / "triggers.jsonl").open("wb") as fh:
+        for t in sorted(result.store.triggers.values(),
+                        key=lambda t: (t.event_time_ms or 0, t.trigger_id)):
+            row = t.to_public()
+            row["created_at"] = row["event_time"] or row["created_at"]
+            fh.write(orjson.dumps(row) + b"\n")
     with (out_dir / "dead_letters.jsonl").open("wb") as fh:
         for d in result.store.dead_letters:
             fh.write(orjson.dumps({"stream": d.stream, "line": d.offset + 1,

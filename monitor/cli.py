@@ -108,7 +108,27 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     from monitor.worker import main
 
-    return main(_settings(args))
+    return main(_settings(args), relay=not args.no_relay)
+
+
+def cmd_relay(args: argparse.Namespace) -> int:
+    """Only the notifier and outbox relay (when workers run with ``--no-relay``)."""
+    import signal
+    import threading
+
+    from monitor.db.engine import make_engine
+    from monitor.relay import RelayThread
+
+    settings = _settings(args)
+    thread = RelayThread(make_engine(settings.database_url), settings)
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    signal.signal(signal.SIGINT, lambda *_: done.set())
+    thread.start()
+    done.wait(args.duration)
+    thread.stop()
+    thread.join(timeout=15)
+    return 0
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
@@ -144,6 +164,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(duration_s=args.duration, workdir=Path(args.workdir))
 
 
+def _add_relay(sub: Any) -> None:
+    relay = sub.add_parser("relay", help="deliver notifications and retraining triggers only")
+    relay.add_argument("--duration", type=float, default=None,
+                       help="stop after this many seconds (default: run until stopped)")
+    relay.set_defaults(func=cmd_relay)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="driftline", description=__doc__)
     parser.add_argument("--database-url", dest="database_url",
@@ -165,7 +192,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     worker = sub.add_parser("worker", help="the Kafka consumers")
     worker.add_argument("--group", dest="consumer_group")
+    worker.add_argument("--no-relay", action="store_true",
+                        help="do not deliver notifications and triggers from this process")
     worker.set_defaults(func=cmd_worker)
+
+    _add_relay(sub)
 
     db = sub.add_parser("db", help="database schema")
     db_sub = db.add_subparsers(dest="db_command", required=True)

@@ -18,35 +18,26 @@ from __future__ import annotations
 import json
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
+from monitor.alerting.rules import AlertingConfig
+from monitor.config_base import (
+    MODEL_ID_PATTERN,
+    NAME_PATTERN,
+    ConfigError,
+    Duration,
+    _check_duration,
+    _Strict,
+)
 from monitor.timeutil import parse_duration
+from monitor.triggers.policy import TriggerPolicy
 
-MODEL_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
-NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$"
+__all__ = ["MODEL_ID_PATTERN", "NAME_PATTERN", "ConfigError", "Duration", "ModelConfig",
+           "load_config_file", "parse_config"]
 
-
-class ConfigError(ValueError):
-    """A model configuration is invalid; ``errors`` lists (field path, message) pairs."""
-
-    def __init__(self, errors: list[tuple[str, str]]) -> None:
-        self.errors = errors
-        super().__init__("; ".join(f"{loc}: {msg}" for loc, msg in errors))
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-Duration = Annotated[str | int, Field(description="e.g. 30s, 15m, 1h, 1d, 7d")]
-
-
-def _check_duration(value: str | int) -> str | int:
-    parse_duration(value)
-    return value
 
 
 class FeatureSpec(_Strict):
@@ -201,6 +192,8 @@ class ModelConfig(_Strict):
     concept: ConceptConfig = Field(default_factory=ConceptConfig)
     slicing: SlicingConfig = Field(default_factory=SlicingConfig)
     quality: QualityConfig = Field(default_factory=QualityConfig)
+    alerting: AlertingConfig = Field(default_factory=AlertingConfig)
+    retraining: TriggerPolicy = Field(default_factory=TriggerPolicy)
     description: str = Field(default="", max_length=2000)
 
     _check_window = field_validator("window")(_check_duration)

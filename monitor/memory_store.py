@@ -7,6 +7,15 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
+from monitor.alert_store import (
+    ACTIVE_TRIGGER_STATES,
+    COUNTED_TRIGGER_STATES,
+    AlertEntry,
+    AuditEntry,
+    OutboxEntry,
+    TriggerCounts,
+    TriggerEntry,
+)
 from monitor.records import INSUFFICIENT, OK, WARNING, IngestionCounts, MetricRecord
 from monitor.store import (
     DeadLetter,
@@ -36,6 +45,12 @@ class MemoryStore:
         self.dead_letters: list[DeadLetter] = []
         self.late_events: list[LateEvent] = []
         self.progress: dict[tuple[str, int], dict[str, int]] = {}
+        self.alert_states: dict[str, dict[str, Any]] = {}
+        self.alerts: dict[str, AlertEntry] = {}
+        self.triggers: dict[str, TriggerEntry] = {}
+        self.outbox: list[OutboxEntry] = []
+        self.audit: list[AuditEntry] = []
+        self.killed = False
 
     @contextmanager
     def transaction(self) -> Iterator[MemoryStore]:
@@ -215,6 +230,41 @@ class MemoryStore:
 
     def all_records(self) -> list[MetricRecord]:
         return [r for key in sorted(self.records) for r in self.records[key]]
+
+    # ---------------------------------------------------------------- alerting
+    def load_alert_state(self, model_id: str) -> dict[str, Any] | None:
+        return self.alert_states.get(model_id)
+
+    def save_alert_state(self, model_id: str, state: dict[str, Any]) -> None:
+        self.alert_states[model_id] = state
+
+    def save_alerts(self, alerts: list[AlertEntry]) -> None:
+        for a in alerts:
+            self.alerts[a.alert_id] = a
+
+    def trigger_counts(self, model_id: str, since_ms: int) -> TriggerCounts:
+        mine = [t for t in self.triggers.values() if t.model_id == model_id]
+        counted = [t for t in mine if t.status in COUNTED_TRIGGER_STATES]
+        return TriggerCounts(
+            sum(t.status in ACTIVE_TRIGGER_STATES for t in mine),
+            sum((t.event_time_ms or t.created_at_ms) >= since_ms for t in counted),
+            max((t.event_time_ms or t.created_at_ms for t in counted), default=None))
+
+    def add_trigger(self, trigger: TriggerEntry, outbox: OutboxEntry | None,
+                    audit: AuditEntry) -> bool:
+        if trigger.trigger_id in self.triggers:
+            return False
+        self.triggers[trigger.trigger_id] = trigger
+        if outbox is not None:
+            self.outbox.append(outbox)
+        self.audit.append(audit)
+        return True
+
+    def add_audit(self, entries: list[AuditEntry]) -> None:
+        self.audit.extend(entries)
+
+    def kill_switch(self) -> bool:
+        return self.killed
 
 
 __all__ = ["INSUFFICIENT", "OK", "MemoryStore"]

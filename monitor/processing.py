@@ -26,6 +26,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
 from functools import partial
 
+from monitor.alert_eval import alerting_step
 from monitor.concept_eval import active_detectors, errors, feed
 from monitor.config import ModelConfig
 from monitor.events import EventLimits, InvalidEvent, Prediction, decode_feedback, decode_prediction
@@ -483,6 +484,7 @@ class Processor:
                 records += fed
             if records or action != "finalize":
                 store.replace_records(*key, records)
+                alerting_step(store, rt.config, records)
             store.finish_window(claimed, "final" if final else "closed", merged.to_json(),
                                 revision)
         log.debug("window %s", action, extra={"model_id": rt.config.model_id,

@@ -48,6 +48,24 @@ class Settings:
     api_max_page_size: int = 1000
     api_max_range_days: int = 366
     log_level: str = "INFO"
+    external_url: str = "http://127.0.0.1:8000"
+    url_allowlist: str = ""
+    secret_overlap_s: int = 86_400
+    callback_secrets: str = ""
+    relay_interval_s: float = 1.0
+    delivery_max_attempts: int = 25
+    delivery_max_age_s: int = 86_400
+    delivery_alert_after: int = 5
+    retraining_kill_switch: bool = False
+
+    @property
+    def url_allow(self) -> tuple[str, ...]:
+        """``url_allowlist`` as CIDRs and host names (comma-separated)."""
+        return tuple(x.strip() for x in self.url_allowlist.split(",") if x.strip())
+
+    @property
+    def callback_secret_list(self) -> tuple[str, ...]:
+        return tuple(x.strip() for x in self.callback_secrets.split(",") if x.strip())
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -76,6 +94,11 @@ def _coerce(name: str, raw: str, type_name: object) -> object:
             return int(raw)
         if kind == "float":
             return float(raw)
+        if kind == "bool":
+            lowered = raw.strip().lower()
+            if lowered not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+                raise ValueError(raw)
+            return lowered in ("1", "true", "yes", "on")
     except ValueError as exc:
         raise SettingsError(f"{PREFIX}{name.upper()}: expected {kind}, got {raw!r}") from exc
     return raw

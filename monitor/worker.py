@@ -237,8 +237,13 @@ def _transient(exc: DBAPIError) -> bool:
     return bool(getattr(exc, "connection_invalidated", False))
 
 
-def main(settings: Settings) -> int:
+def main(settings: Settings, relay: bool = True) -> int:
     worker = Worker(settings)
+    from monitor.relay import RelayThread
+
+    relay_thread = RelayThread(worker.engine, settings) if relay else None
+    if relay_thread is not None:
+        relay_thread.start()
 
     def _terminate(signum: int, _frame: Any) -> None:
         log.info("signal %s: finishing the current batch and stopping", signum)
@@ -246,7 +251,12 @@ def main(settings: Settings) -> int:
 
     signal.signal(signal.SIGTERM, _terminate)
     signal.signal(signal.SIGINT, _terminate)
-    stats = worker.run()
+    try:
+        stats = worker.run()
+    finally:
+        if relay_thread is not None:
+            relay_thread.stop()
+            relay_thread.join(timeout=15)
     t = stats.totals
     log.info("stopped: %d batches, %d applied, %d duplicates, %d late, %d dead letters, "
              "%d windows closed", stats.batches, t.accepted, t.duplicates, t.late,

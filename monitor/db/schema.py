@@ -246,6 +246,152 @@ class ApiKeyRow(Base):
     revoked_at_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
+class AlertStateRow(Base):
+    """A model's rule-engine state: every alert series (``monitor.alerting``), as JSON."""
+
+    __tablename__ = "alert_states"
+    model_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    state: Mapped[str] = mapped_column(Text)
+    updated_at_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class AlertRow(Base):
+    """One alert episode (CONTRACT section 3): pending, firing, then resolved; times are the
+    event times of its windows."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (Index(None, "model_id", "state"), Index(None, "fingerprint"))
+    alert_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model_id: Mapped[str] = mapped_column(String(128))
+    fingerprint: Mapped[str] = mapped_column(String(32))
+    rule: Mapped[str] = mapped_column(String(64))
+    severity: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16))
+    starts_at_ms: Mapped[int] = mapped_column(BigInteger)
+    ends_at_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    labels: Mapped[str] = mapped_column(Text)
+    annotations: Mapped[str] = mapped_column(Text)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    acknowledged_at_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    created_at_ms: Mapped[int] = mapped_column(BigInteger)
+    updated_at_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class NotifyGroupRow(Base):
+    """Notification timing of one alert group (a model): group wait, interval, repeat."""
+
+    __tablename__ = "notify_groups"
+    group_key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    state: Mapped[str] = mapped_column(Text)
+    updated_at_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class SilenceRow(Base):
+    """Alerts whose labels match every matcher are not notified between start and end."""
+
+    __tablename__ = "silences"
+    silence_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    matchers: Mapped[str] = mapped_column(Text)
+    starts_at_ms: Mapped[int] = mapped_column(BigInteger)
+    ends_at_ms: Mapped[int] = mapped_column(BigInteger)
+    created_by: Mapped[str] = mapped_column(String(128))
+    comment: Mapped[str] = mapped_column(String(1024), default="")
+    created_at_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class ChannelRow(Base):
+    """Where notifications go: a generic webhook, Slack, or PagerDuty."""
+
+    __tablename__ = "channels"
+    channel_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    type: Mapped[str] = mapped_column(String(16))
+    url: Mapped[str] = mapped_column(String(2048))
+    secrets: Mapped[str] = mapped_column(Text, default="[]")
+    routing_key: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    model_ids: Mapped[str] = mapped_column(Text, default="[]")
+    min_severity: Mapped[str] = mapped_column(String(16), default="info")
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at_ms: Mapped[int] = mapped_column(BigInteger)
+    updated_at_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class OutboxRow(Base):
+    """A side effect to deliver, written in the transaction of the state change that caused
+    it; the relay sends it, at least once, always with the same ``message_id``."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index(None, "status", "next_attempt_at_ms"), Index(None, "channel_id"))
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                    primary_key=True, autoincrement=True)
+    message_id: Mapped[str] = mapped_column(String(128), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    channel_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    trigger_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    model_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    payload: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at_ms: Mapped[int] = mapped_column(BigInteger)
+    last_status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    created_at_ms: Mapped[int] = mapped_column(BigInteger)
+    sent_at_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class TriggerRow(Base):
+    """A retraining trigger (CONTRACT section 3); ``trigger_id`` is deterministic."""
+
+    __tablename__ = "triggers"
+    __table_args__ = (Index(None, "model_id", "status"), Index(None, "status"))
+    trigger_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model_id: Mapped[str] = mapped_column(String(128))
+    created_at_ms: Mapped[int] = mapped_column(BigInteger)
+    event_time_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    status: Mapped[str] = mapped_column(String(24))
+    reason: Mapped[str] = mapped_column(String(1024))
+    evidence: Mapped[str] = mapped_column(Text)
+    manual: Mapped[bool] = mapped_column(Boolean, default=False)
+    requested_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    external_id: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    model_version: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    detail: Mapped[str] = mapped_column(String(1024), default="")
+    updated_at_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class AuditRow(Base):
+    """Append-only trail of what happened to triggers, alerts, silences and channels."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index(None, "model_id", "at_ms"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                    primary_key=True, autoincrement=True)
+    at_ms: Mapped[int] = mapped_column(BigInteger)
+    actor: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(64))
+    model_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    subject: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    detail: Mapped[str] = mapped_column(Text, default="{}")
+
+
+class CallbackReceiptRow(Base):
+    """Signed callbacks already applied (``webhook-id``): a replay is a no-op."""
+
+    __tablename__ = "callback_receipts"
+    message_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    received_at_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class FlagRow(Base):
+    """Service-wide switches (the retraining kill switch)."""
+
+    __tablename__ = "flags"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(256))
+    updated_at_ms: Mapped[int] = mapped_column(BigInteger)
+    updated_by: Mapped[str] = mapped_column(String(128), default="")
+
+
 def _table(model: type[Base]) -> Table:
     table = model.__table__
     assert isinstance(table, Table)
@@ -266,3 +412,13 @@ PREDICTIONS = _table(PredictionRow)
 FEEDBACK = _table(FeedbackRow)
 API_KEYS = _table(ApiKeyRow)
 CONCEPT_STATES = _table(ConceptStateRow)
+ALERT_STATES = _table(AlertStateRow)
+ALERTS = _table(AlertRow)
+NOTIFY_GROUPS = _table(NotifyGroupRow)
+SILENCES = _table(SilenceRow)
+CHANNELS = _table(ChannelRow)
+OUTBOX = _table(OutboxRow)
+TRIGGERS = _table(TriggerRow)
+AUDIT = _table(AuditRow)
+CALLBACK_RECEIPTS = _table(CallbackReceiptRow)
+FLAGS = _table(FlagRow)

@@ -12,6 +12,8 @@ import orjson
 from sqlalchemy import Connection, and_, delete, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from monitor.alert_store import AlertEntry, AuditEntry, OutboxEntry, TriggerCounts, TriggerEntry
+from monitor.db import alerting_sql
 from monitor.db.schema import (
     CONCEPT_STATES as CONCEPT,
 )
@@ -441,3 +443,26 @@ class SqlStore:
         if status == "final":
             self.conn.execute(delete(PSTATE).where(PSTATE.c.model_id == info.model_id,
                                                    PSTATE.c.window_start == info.window_start))
+
+    # ---------------------------------------------------------------- alerting
+    def load_alert_state(self, model_id: str) -> dict[str, Any] | None:
+        return alerting_sql.load_alert_state(self.conn, model_id)
+
+    def save_alert_state(self, model_id: str, state: dict[str, Any]) -> None:
+        alerting_sql.save_alert_state(self.conn, model_id, state)
+
+    def save_alerts(self, alerts: list[AlertEntry]) -> None:
+        alerting_sql.save_alerts(self.conn, alerts)
+
+    def trigger_counts(self, model_id: str, since_ms: int) -> TriggerCounts:
+        return alerting_sql.trigger_counts(self.conn, model_id, since_ms)
+
+    def add_trigger(self, trigger: TriggerEntry, outbox: OutboxEntry | None,
+                    audit: AuditEntry) -> bool:
+        return alerting_sql.add_trigger(self.conn, trigger, outbox, audit)
+
+    def add_audit(self, entries: list[AuditEntry]) -> None:
+        alerting_sql.add_audit(self.conn, entries)
+
+    def kill_switch(self) -> bool:
+        return alerting_sql.kill_switch(self.conn)
