@@ -3,10 +3,12 @@
 A *slice* is one value of one dimension (``country=KR``) or one value of each of two dimensions
 (``country=KR&device=ios``, dimensions in sorted order). Every slice with at least
 ``min_support`` rows (the ``max_slices`` largest of them, if more) is compared with the *rest*
-of the window (the rows outside it) by a one-sided pooled two-proportion z-test, "the slice's bad
-rate is higher", with the normal tail in closed form, ``p = erfc(z / sqrt 2) / 2``. The
-Benjamini-Hochberg step-up at ``fdr`` runs once over all the slices tested, singles and pairs
-together, so with no real effect the chance of any discovery in a window is at most ``fdr``.
+of the window (the rows outside it) by a one-sided Fisher exact test, "the slice's bad rate is
+higher": ``p = P(X >= bad)`` for ``X`` hypergeometric, the bad rows that ``n`` rows drawn at
+random from the window would hold (``test="z"``: the pooled two-proportion z-test with Yates'
+correction, which is liberal for slices of a few dozen rows). The Benjamini-Hochberg step-up at
+``fdr`` runs once over all the slices tested, singles and pairs together, so with no real effect
+the chance of any discovery in a window is at most ``fdr``.
 
 "Bad" is whatever the caller counts: an error, a missed click. The counts behind a window are
 mergeable (:func:`merge_counts` of the partitions' :func:`slice_counts` equals the window's), so
@@ -114,7 +116,9 @@ def merge_counts(*parts: Mapping[str, tuple[int, int]]) -> dict[str, tuple[int, 
 
 
 def _check(min_support: int, fdr: float, max_slices: int, top_k: int | None,
-           confidence: float) -> None:
+           confidence: float, test: str = "exact") -> None:
+    if test not in ("exact", "z"):
+        raise DetectorError(f"test must be 'exact' or 'z', got {test!r}")
     if min_support < 1 or max_slices < 1 or (top_k is not None and top_k < 1):
         raise DetectorError(f"need min_support, max_slices, top_k >= 1, got {min_support}, "
                             f"{max_slices}, {top_k}")
@@ -124,28 +128,28 @@ def _check(min_support: int, fdr: float, max_slices: int, top_k: int | None,
 
 def worst_slices(values: Rows, bad: Sequence[int] | np.ndarray, *, min_support: int = 30,
                  fdr: float = 0.05, max_slices: int = 2000, top_k: int | None = None,
-                 confidence: float = 0.95, continuity: bool = True,
+                 confidence: float = 0.95, test: str = "exact",
                  pairs: bool = True) -> list[SliceResult]:
     """The slices of one window, sorted by (significant first, effect descending).
 
     ``values`` is one ``{dim: value}`` per row, or ``{dim: column}``; ``bad`` is one 0/1 per row.
     ``top_k`` keeps the first ``top_k`` results (all when ``None``).
     """
-    _check(min_support, fdr, max_slices, top_k, confidence)
+    _check(min_support, fdr, max_slices, top_k, confidence, test)
     columns = columns_of(values)
     flags = bad_array(bad, n_rows(columns, bad))
     found = tally(columns, flags, min_support=min_support, pairs=pairs)
     return _rank(found, flags.size, int(flags.sum()), min_support=min_support, fdr=fdr,
                  max_slices=max_slices, top_k=top_k, confidence=confidence,
-                 continuity=continuity)
+                 test=test)
 
 
 def worst_from_counts(counts: Mapping[str, tuple[int, int]], total_n: int, total_bad: int, *,
                       min_support: int = 30, fdr: float = 0.05, max_slices: int = 2000,
                       top_k: int | None = None, confidence: float = 0.95,
-                      continuity: bool = True) -> list[SliceResult]:
+                      test: str = "exact") -> list[SliceResult]:
     """:func:`worst_slices` from ``{slice: (rows, bad rows)}`` and the window's totals."""
-    _check(min_support, fdr, max_slices, top_k, confidence)
+    _check(min_support, fdr, max_slices, top_k, confidence, test)
     if not 0 <= total_bad <= total_n:
         raise DetectorError(f"need 0 <= total_bad <= total_n, got {total_bad}, {total_n}")
     kept = {k: v for k, v in counts.items() if v[0] >= min_support}
@@ -157,12 +161,20 @@ def worst_from_counts(counts: Mapping[str, tuple[int, int]], total_n: int, total
                   np.array([v[1] for v in kept.values()], dtype=np.int64))
     return _rank(found, total_n, total_bad, min_support=min_support, fdr=fdr,
                  max_slices=max_slices, top_k=top_k, confidence=confidence,
-                 continuity=continuity)
+                 test=test)
+
+
+def _exact_p(n: np.ndarray, bad: np.ndarray, total_n: int, total_bad: int) -> np.ndarray:
+    """One-sided Fisher exact p-values: ``P(X >= bad)`` for ``X`` hypergeometric, the bad rows
+    a random ``n`` of the window's rows would hold."""
+    from scipy import stats
+
+    return np.asarray(stats.hypergeom.sf(bad - 1, total_n, total_bad, n), dtype=np.float64)
 
 
 def _rank(found: Tally, total_n: int, total_bad: int, *, min_support: int, fdr: float,
           max_slices: int, top_k: int | None, confidence: float,
-          continuity: bool) -> list[SliceResult]:
+          test: str) -> list[SliceResult]:
     """Test the ``max_slices`` largest eligible slices, correct once, sort."""
     # a slice of every row has no rest to compare with
     tested = np.flatnonzero((found.n >= min_support) & (found.n < total_n))
@@ -171,10 +183,12 @@ def _rank(found: Tally, total_n: int, total_bad: int, *, min_support: int, fdr: 
         tested = tested[np.lexsort((keys, -found.n[tested]))[:max_slices]]
     z = z_value(confidence)
     rows = []
-    for i in tested:
+    exact = _exact_p(found.n[tested], found.bad[tested], total_n, total_bad)
+    for j, i in enumerate(tested):
         n, bad = int(found.n[i]), int(found.bad[i])
         rest_n, rest_bad = total_n - n, total_bad - bad
-        p_value = z_test(n, bad, rest_n, rest_bad, continuity=continuity)[1]
+        p_value = (float(exact[j]) if test == "exact"
+                   else z_test(n, bad, rest_n, rest_bad, continuity=True)[1])
         rate, rest_rate = bad / n, rest_bad / rest_n
         low, high = wilson(bad, n, z)
         ratio = rate / rest_rate if rest_rate > 0 else None
