@@ -188,6 +188,10 @@ class MemoryStore:
             return None
         return min(v for v in values if v is not None)
 
+    def latest_window_end(self, model_id: str) -> int | None:
+        return max((w.window_end for w in self.windows.values() if w.model_id == model_id),
+                   default=None)
+
     def windows_due(self, model_id: str, close_before: int,
                     finalize_before: int) -> list[WindowInfo]:
         return sorted(

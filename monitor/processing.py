@@ -50,6 +50,7 @@ from monitor.worst_slices import SEQUENTIAL_KEY, sequential_update
 
 log = logging.getLogger(__name__)
 KPI_KEY = "__kpis__"
+STALL_WINDOWS = 3
 
 PREDICTIONS = "predictions"
 FEEDBACK = "feedback"
@@ -415,6 +416,8 @@ class Processor:
                                  else close_before - rt.config.lateness.feedback_lateness_ms)
                 store.expire_orphans(rt.config.model_id, orphan_before)
                 due = store.windows_due(rt.config.model_id, close_before, finalize_before)
+                if not flush:
+                    self._stall(store, rt.config, close_before)
             for info in due:
                 if info.status == "final" and not relabel:
                     continue
@@ -422,6 +425,24 @@ class Processor:
                 if change is not None:
                     changes.append(change)
         return changes
+
+    @staticmethod
+    def _stall(store: Store, config: ModelConfig, close_before: int) -> None:
+        """An ingestion stall: event time moved on (other models' events) past whole windows of
+        this model that got no event at all. Each such window (the last ``STALL_WINDOWS``) gets
+        an ``ingestion.stall`` alert record; the next window with events records ``ok``."""
+        last_end = store.latest_window_end(config.model_id)
+        if last_end is None:
+            return
+        w = config.window_ms
+        missing = list(range(last_end, close_before - w + 1, w))[-STALL_WINDOWS:]
+        for start in missing:
+            if store.window_records(config.model_id, start):
+                continue
+            records = [MetricRecord(config.model_id, start, start + w, "ingestion", "stall",
+                                    None, None, 0.0, None, None, None, None, 0, "alert")]
+            store.replace_records(config.model_id, start, records)
+            alerting_step(store, config, records)
 
     @staticmethod
     def _concept(store: Store, config: ModelConfig, profile: ReferenceProfile,

@@ -133,6 +133,7 @@ def compute_window_records(
     total = state.n + ingestion.dead_letters
     dl_status = WARNING if total and ingestion.dead_letters / total > 0.01 else OK
     b.add("ingestion", "events", None, float(state.n), None, state.n, OK)
+    b.add("ingestion", "stall", None, float(state.n), None, state.n, OK)  # events came
     b.add("ingestion", "duplicates", None, float(state.duplicates), None, state.n, OK)
     b.add("ingestion", "dead_letters", None, float(ingestion.dead_letters), 0.01, total, dl_status)
     b.add("ingestion", "late_events", None, float(ingestion.late_events), None, state.n,

@@ -376,6 +376,11 @@ class SqlStore:
             return None
         return min(int(m) for m in considered)
 
+    def latest_window_end(self, model_id: str) -> int | None:
+        end = self.conn.execute(select(func.max(WINDOWS.c.window_end))
+                                .where(WINDOWS.c.model_id == model_id)).scalar_one_or_none()
+        return None if end is None else int(end)
+
     def windows_due(self, model_id: str, close_before: int,
                     finalize_before: int) -> list[WindowInfo]:
         c = WINDOWS.c
