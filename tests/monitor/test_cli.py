@@ -90,8 +90,30 @@ def test_backtest_writes_the_contract_files(tmp_path: Path,
                and r["status"] == "alert" and r["feature"] and r["window_start"] in
                sorted(windows)[2:]}
     assert set(spec.drifted_features) <= drifted
-    assert (out / "alerts.jsonl").exists()
-    assert (out / "triggers.jsonl").exists()
+    # the same rule engine as the service, in event time: drift in windows 2 and 3 fires the
+    # sustained-drift rule at window 3 and sends one retraining trigger with the evidence
+    alerts = [orjson.loads(line) for line in (out / "alerts.jsonl").read_bytes().splitlines()]
+    starts = sorted(windows)
+    share = [next(r["status"] for r in records if r["window_start"] == w
+                  and r["metric"] == "drift_share") for w in starts]
+    fired = next(i for i in range(1, 4) if share[i - 1] == share[i] == "alert")
+    assert fired in (2, 3)  # drift starts at event 1500, inside window 1
+    assert [(a["rule"], a["state"], a["starts_at"]) for a in alerts
+            if a["rule"] == "data_drift_sustained"] == [
+        ("data_drift_sustained", "firing", starts[fired])]
+    triggers = [orjson.loads(line) for line in (out / "triggers.jsonl").read_bytes().splitlines()]
+    assert len(triggers) == 1
+    (trigger,) = triggers
+    window_end = next(r["window_end"] for r in records if r["window_start"] == starts[fired])
+    assert (trigger["status"], trigger["created_at"]) == ("pending", window_end)
+    assert set(spec.drifted_features) <= set(trigger["evidence"]["drifted_features"])
+    assert trigger["reason"].startswith("data_drift_sustained")
+    # a full replay finds the same trigger, not a second one
+    again = tmp_path / "again"
+    assert main(["backtest", "--config", str(cfg), "--reference", str(ref), "--predictions",
+                 str(preds), "--feedback", str(fb), "--out", str(again)]) == 0
+    assert (again / "triggers.jsonl").read_bytes() == (out / "triggers.jsonl").read_bytes()
+    assert (again / "alerts.jsonl").read_bytes() == (out / "alerts.jsonl").read_bytes()
 
 
 def test_backtest_replays_history_older_than_the_live_age_limit(tmp_path: Path) -> None:
