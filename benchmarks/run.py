@@ -5,6 +5,8 @@
     python -m benchmarks.run --skip-evidently             # without the Evidently comparison
     python -m benchmarks.run --only labels                # sections 9-10 (concept detectors
                                                           # vs River, CBPE error), spliced
+    python -m benchmarks.run --only slices                # sections 11-12 (worst-slice cost,
+                                                          # KPI intervals and alarms), spliced
     python -m benchmarks.run --only drift                 # only the drift sections (5-8), about
                                                           # 13 minutes, spliced into --out
 
@@ -19,6 +21,16 @@ What it measures (medians of repeated runs, each in a fresh process):
    memory, per-column verdicts), false alarms and detection power of the calibrated and
    evidently modes, MMD and domain-classifier timing. Their raw results also go to
    ``benchmarks/drift_results.json``, where a GPU run of the multivariate section can be merged.
+9-10. labels (:mod:`benchmarks.labels_bench`): concept-drift detectors against River, CBPE's
+   estimate against realized performance;
+11-12. slices and KPIs (:mod:`benchmarks.slices_bench`): the cost of worst-slice discovery per
+   window by rows, dimensions and values (``worst_slices``, the partition-merge service path,
+   the per-slice sequential test), KPI interval coverage, false alarms of the always-valid test
+   against a naive per-window z-test, and the KPI cost per window.
+
+``--skip-drift``, ``--skip-labels`` and ``--skip-slices`` leave those sections out of a full run;
+``--only drift|labels|slices`` runs only them and splices them into ``--out`` between their
+markers, keeping the rest of the document.
 
 ``--baseline-tree DIR`` measures instead the backtest, its profile and the worker with
 ``monitor`` and ``detectors`` imported from DIR (e.g. an export of the revision before an
@@ -37,7 +49,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks import common, drift_bench, labels_bench, report, worker_bench
+from benchmarks import common, drift_bench, labels_bench, report, slices_bench, worker_bench
 
 BASELINE = Path(__file__).with_name("baseline.json")
 LAST_RUN = Path(__file__).with_name("last_run.json")
@@ -176,7 +188,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-worker", action="store_true")
     parser.add_argument("--skip-drift", action="store_true", help="leave out sections 5-8")
     parser.add_argument("--skip-labels", action="store_true", help="leave out sections 9-10")
-    parser.add_argument("--only", choices=["drift", "labels"],
+    parser.add_argument("--skip-slices", action="store_true",
+                        help="leave out sections 11-12")
+    parser.add_argument("--only", choices=["drift", "labels", "slices"],
                         help="run only these sections and splice them into --out, keeping "
                              "the rest of the document")
     parser.add_argument("--data-dir", type=Path,
@@ -196,10 +210,12 @@ def main(argv: list[str] | None = None) -> int:
         args.out.write_text(report.render(saved))
         common.log(f"wrote {args.out}")
         return 0
-    if args.only == "drift":
-        return drift_bench.main(["--out", str(args.out), *(["--quick"] if args.quick else [])])
-    if args.only == "labels":
-        return labels_bench.main(["--out", str(args.out), *(["--quick"] if args.quick else [])])
+    # sections that splice themselves into --out between their markers
+    spliced = {"drift": drift_bench.main, "labels": labels_bench.main,
+               "slices": slices_bench.main}
+    splice_args = ["--out", str(args.out), *(["--quick"] if args.quick else [])]
+    if args.only:
+        return spliced[args.only](splice_args)
     plan = QUICK if args.quick else FULL
     work = Path(tempfile.mkdtemp(prefix="driftline-bench-"))
     data = args.data_dir or work / "data"
@@ -237,8 +253,9 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(report.render(results))
     common.log(f"wrote {args.out}")
-    if not args.skip_labels:
-        labels_bench.main(["--out", str(args.out), *(["--quick"] if args.quick else [])])
+    for name, skip in (("labels", args.skip_labels), ("slices", args.skip_slices)):
+        if not skip:
+            spliced[name](splice_args)
     return 0
 
 
