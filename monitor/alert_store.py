@@ -96,6 +96,6 @@ class TriggerCounts:
     last_created_ms: int | None
 
 
-ACTIVE_TRIGGER_STATES = ("pending", "dispatched", "running")
-COUNTED_TRIGGER_STATES = ("pending", "awaiting_approval", "dispatched", "running", "succeeded",
-                          "failed")
+ACTIVE_TRIGGER_STATES = ("pending", "dispatched", "acknowledged", "running")
+COUNTED_TRIGGER_STATES = ("pending", "awaiting_approval", "dispatched", "acknowledged", "running",
+                          "succeeded", "failed")

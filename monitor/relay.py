@@ -182,12 +182,14 @@ def _deliver_trigger(conn: Connection, client: httpx.Client, settings: Settings,
                     else retry.Decision("permanent", None, "unsafe URL"))
         outcome = _finish(conn, row, decision, None, str(exc), now)
         if outcome != "retry":
-            alerting_sql.set_trigger_status(conn, row.trigger_id, "failed", detail=str(exc))
+            alerting_sql.set_trigger_status(conn, row.trigger_id, "failed", detail=str(exc),
+                                            only_from=("pending",))
         return outcome
     if result.outcome in ("dispatched", "already_exists"):
         decision = retry.Decision("delivered", None, result.outcome)
         alerting_sql.set_trigger_status(conn, row.trigger_id, "dispatched",
-                                        external_id=result.external_id, detail=result.detail)
+                                        external_id=result.external_id, detail=result.detail,
+                                        only_from=("pending",))
     elif result.outcome == "retry":
         decision = _decide(settings, result.status_code or None, result.retry_after, row, now,
                            rng)
@@ -197,7 +199,8 @@ def _deliver_trigger(conn: Connection, client: httpx.Client, settings: Settings,
         decision = retry.Decision("permanent", None, result.detail)
     outcome = _finish(conn, row, decision, result.status_code, result.detail, now)
     if outcome in ("permanent", "give_up"):
-        alerting_sql.set_trigger_status(conn, row.trigger_id, "failed", detail=result.detail)
+        alerting_sql.set_trigger_status(conn, row.trigger_id, "failed", detail=result.detail,
+                                        only_from=("pending",))
     alerting_sql.add_audit(conn, [AuditEntry(
         "relay", f"trigger_{outcome}", row.model_id, row.trigger_id,
         {"status_code": result.status_code, "detail": result.detail})])

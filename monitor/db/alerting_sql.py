@@ -22,7 +22,7 @@ from monitor.alert_store import (
     TriggerCounts,
     TriggerEntry,
 )
-from monitor.db.schema import ALERT_STATES, ALERTS, AUDIT, FLAGS, OUTBOX, TRIGGERS
+from monitor.db.schema import ALERT_STATES, ALERTS, AUDIT, FLAGS, MODELS, OUTBOX, TRIGGERS
 from monitor.timeutil import now_ms
 
 KILL_SWITCH = "retraining_kill_switch"
@@ -66,6 +66,11 @@ def alert_from_row(r: Any) -> AlertEntry:
 
 
 def trigger_counts(conn: Connection, model_id: str, since_ms: int) -> TriggerCounts:
+    """Counts for the trigger policy; on PostgreSQL the model's row is locked first, so two
+    transactions (the worker's and a manual trigger's) cannot both pass ``max_running``."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(MODELS.c.model_id).where(MODELS.c.model_id == model_id)
+                     .with_for_update())
     c = TRIGGERS.c
     at = func.coalesce(c.event_time_ms, c.created_at_ms)
     running = conn.execute(select(func.count()).where(
@@ -82,13 +87,15 @@ def add_outbox(conn: Connection, entries: list[OutboxEntry], *, at_ms: int | Non
     if not entries:
         return 0
     now = now_ms() if at_ms is None else at_ms
-    rows = [{"message_id": e.message_id, "kind": e.kind, "channel_id": e.channel_id,
-             "trigger_id": e.trigger_id, "model_id": e.model_id, "payload": _dumps(e.payload),
-             "status": "pending", "attempts": 0, "next_attempt_at_ms": now,
-             "created_at_ms": now} for e in entries]
-    result = conn.execute(dialect_insert(conn)(OUTBOX).on_conflict_do_nothing(
-        index_elements=["message_id"]), rows)
-    return int(result.rowcount or 0)
+    added = 0
+    for e in entries:  # RETURNING: rowcount of ON CONFLICT DO NOTHING is not reliable
+        added += conn.execute(dialect_insert(conn)(OUTBOX).values(
+            message_id=e.message_id, kind=e.kind, channel_id=e.channel_id,
+            trigger_id=e.trigger_id, model_id=e.model_id, payload=_dumps(e.payload),
+            status="pending", attempts=0, next_attempt_at_ms=now, created_at_ms=now)
+            .on_conflict_do_nothing(index_elements=["message_id"])
+            .returning(OUTBOX.c.id)).first() is not None
+    return added
 
 
 def add_audit(conn: Connection, entries: list[AuditEntry]) -> None:
@@ -106,8 +113,9 @@ def add_trigger(conn: Connection, trigger: TriggerEntry, outbox: OutboxEntry | N
         trigger_id=t.trigger_id, model_id=t.model_id, created_at_ms=t.created_at_ms,
         event_time_ms=t.event_time_ms, status=t.status, reason=t.reason[:1024],
         evidence=_dumps(t.evidence), manual=t.manual, requested_by=t.requested_by,
-        updated_at_ms=now_ms()).on_conflict_do_nothing(index_elements=["trigger_id"]))
-    if not result.rowcount:
+        updated_at_ms=now_ms()).on_conflict_do_nothing(index_elements=["trigger_id"])
+        .returning(TRIGGERS.c.trigger_id))
+    if result.first() is None:
         return False
     if outbox is not None:
         add_outbox(conn, [outbox])
@@ -124,7 +132,10 @@ def trigger_from_row(r: Any) -> TriggerEntry:
 
 def set_trigger_status(conn: Connection, trigger_id: str, status: str, *,
                        external_id: str | None = None, detail: str | None = None,
-                       model_version: str | None = None) -> None:
+                       model_version: str | None = None,
+                       only_from: tuple[str, ...] | None = None) -> bool:
+    """Set a trigger's status (only from one of ``only_from`` when given); False when no row
+    changed."""
     values: dict[str, Any] = {"status": status, "updated_at_ms": now_ms()}
     if external_id is not None:
         values["external_id"] = external_id
@@ -132,7 +143,10 @@ def set_trigger_status(conn: Connection, trigger_id: str, status: str, *,
         values["detail"] = detail[:1024]
     if model_version is not None:
         values["model_version"] = model_version
-    conn.execute(update(TRIGGERS).where(TRIGGERS.c.trigger_id == trigger_id).values(**values))
+    stmt = update(TRIGGERS).where(TRIGGERS.c.trigger_id == trigger_id)
+    if only_from is not None:
+        stmt = stmt.where(TRIGGERS.c.status.in_(only_from))
+    return bool(conn.execute(stmt.values(**values)).rowcount)
 
 
 def kill_switch(conn: Connection) -> bool:
