@@ -7,6 +7,14 @@ Routes (CONTRACT section 5), all under ``/api/v1`` except operations:
 - ``GET /models/{model_id}/metrics``, ``GET /models/{model_id}/windows``, ``GET /dead-letters``
 - ``GET /models/{model_id}/slices`` (worst slices per window), ``GET /models/{model_id}/kpis``
 - ``GET /models/{model_id}/report?window_start=`` (Evidently's HTML drift report of a window)
+- ``GET /alerts``, ``GET /alerts/{alert_id}``, ``POST /alerts/{alert_id}/ack``
+- ``GET|POST /silences``, ``DELETE /silences/{silence_id}``
+- ``GET|POST /channels``, ``DELETE /channels/{channel_id}``,
+  ``POST /channels/{channel_id}/rotate-secret``, ``GET /deliveries``
+- ``GET /triggers``, ``GET /triggers/{trigger_id}``, ``POST /models/{model_id}/triggers``,
+  ``POST /triggers/{trigger_id}/ack|approve|reject``, ``GET|PUT /triggers/kill-switch``
+- ``GET|PUT /models/{model_id}/rules``, ``GET /audit`` (admin)
+- ``POST /callbacks/training``: no key, a Standard Webhooks signature instead
 - ``GET /healthz``, ``GET /readyz``, ``GET /metrics`` at the root, without a key
 
 Nothing touches the database at import or at ``create_app()``: the engine is made from the
@@ -25,6 +33,9 @@ from monitor.api import errors
 from monitor.api.deps import EngineHolder
 from monitor.api.middleware import BodySizeLimitMiddleware
 from monitor.api.routes import (
+    alerts,
+    callbacks,
+    channels,
     dead_letters,
     health,
     kpis,
@@ -32,7 +43,10 @@ from monitor.api.routes import (
     models,
     reference,
     reports,
+    rules,
+    silences,
     slices,
+    triggers,
     windows,
 )
 from monitor.settings import Settings, get_settings
@@ -59,7 +73,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
                        upload_limit=settings.api_max_upload_bytes)
     app.include_router(health.router)
     api = APIRouter(prefix=API_PREFIX)
-    for module in (models, reference, metrics, windows, slices, kpis, reports, dead_letters):
+    for module in (models, reference, metrics, windows, slices, kpis, reports, dead_letters,
+                   alerts, silences, channels, triggers, rules, callbacks):
         api.include_router(module.router)
     app.include_router(api)
     return app

@@ -77,9 +77,16 @@ _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="dl_<id>
 
 @dataclass(frozen=True)
 class Principal:
-    """Who called: the effective scopes of the presented key."""
+    """Who called: the effective scopes of the presented key, and its id (the public part of
+    ``dl_<key_id>_<secret>``; ``driftline keys list`` names it)."""
 
     scopes: frozenset[str]
+    key_id: str = ""
+
+    @property
+    def actor(self) -> str:
+        """How the audit trail names the caller: ``key:<key_id>``."""
+        return f"key:{self.key_id}" if self.key_id else "api"
 
 
 def require(scope: str) -> Callable[..., Principal]:
@@ -99,7 +106,7 @@ def require(scope: str) -> Callable[..., Principal]:
             raise AuthenticationError("invalid or revoked API key")
         if scope not in scopes:
             raise PermissionDeniedError(f"this API key lacks the {scope!r} scope")
-        return Principal(frozenset(scopes))
+        return Principal(frozenset(scopes), presented.split("_", 2)[1])
 
     dependency.__name__ = f"require_{scope}"
     return dependency

@@ -13,18 +13,31 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
+from monitor.alert_store import AuditEntry
+from monitor.api.app import create_app
 from monitor.config import parse_config
-from monitor.db import repository
+from monitor.db import alerting_sql, repository
+from monitor.db.alerting_queries import (
+    ChannelInfo,
+    SilenceInfo,
+    get_channel,
+    insert_channel,
+    insert_silence,
+)
 from monitor.db.schema import ApiKeyRow
 from monitor.db.sql_store import SqlStore
 from monitor.events import EventLimits
 from monitor.keys import create_key, list_keys, revoke_key, verify_key
 from monitor.processing import Processor
 from monitor.registry import DbRegistry
+from monitor.settings import Settings
 from tests.factories import message
+from tests.monitor.api.alerting_helpers import alert, trigger
 from tests.monitor.api.conftest import bearer, model_body
 
 OPEN = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics")}
+# No API key: authenticated by a Standard Webhooks signature (test_callbacks_api.py).
+SIGNED = {("POST", "/api/v1/callbacks/training")}
 _ids = itertools.count()
 
 
@@ -65,6 +78,39 @@ def _report(engine: Engine) -> dict[str, Any]:
     return {"url": "/api/v1/models/m/report", "params": {"window_start": str(WINDOW_MS)}}
 
 
+def _seeded_alert(engine: Engine) -> str:
+    with engine.begin() as conn:
+        alerting_sql.save_alerts(conn, [alert("auth-alert")])
+    return "auth-alert"
+
+
+def _fresh_trigger(engine: Engine, status: str, model_id: str = "m") -> str:
+    entry = trigger(model_id, status, trigger_id=f"trg_auth{next(_ids):020d}")
+    with engine.begin() as conn:
+        alerting_sql.add_trigger(conn, entry, None, AuditEntry("test", "trigger_created"))
+    return entry.trigger_id
+
+
+def _fresh_silence(engine: Engine) -> str:
+    silence_id = f"sil_auth{next(_ids)}"
+    with engine.begin() as conn:
+        insert_silence(conn, SilenceInfo(silence_id, [{"name": "model_id", "op": "=",
+                                                       "value": "m"}], 0, 2**40, "t", "", 0))
+    return silence_id
+
+
+def _fresh_channel(engine: Engine, channel_id: str | None = None) -> str:
+    channel_id = channel_id or f"ch{next(_ids)}"
+    with engine.begin() as conn:
+        if get_channel(conn, channel_id) is None:
+            insert_channel(conn, ChannelInfo(channel_id, "webhook", "https://hooks.example/x",
+                                             [], None, [], "info", True, 0, 0))
+    return channel_id
+
+
+SILENCE = {"matchers": [{"name": "model_id", "op": "=", "value": "m"}], "duration": "1h",
+           "comment": "auth matrix"}
+
 CASES = [
     Case("GET", "/api/v1/models", "read", _get("/api/v1/models")),
     Case("GET", "/api/v1/models/{model_id}", "read", _get("/api/v1/models/m")),
@@ -85,8 +131,58 @@ CASES = [
          lambda _e: {"url": "/api/v1/models/m/reference",
                      "content": orjson.dumps({"features": {"x": 1.0, "c": "a"}}),
                      "headers": {"Content-Type": "application/x-ndjson"}}),
+    # alerts, audit, rules
+    Case("GET", "/api/v1/alerts", "read", _get("/api/v1/alerts")),
+    Case("GET", "/api/v1/alerts/{alert_id}", "read",
+         lambda e: {"url": f"/api/v1/alerts/{_seeded_alert(e)}"}),
+    Case("POST", "/api/v1/alerts/{alert_id}/ack", "write",
+         lambda e: {"url": f"/api/v1/alerts/{_seeded_alert(e)}/ack", "json": {"comment": "x"}}),
+    Case("GET", "/api/v1/audit", "admin", _get("/api/v1/audit")),
+    Case("GET", "/api/v1/models/{model_id}/rules", "read", _get("/api/v1/models/m/rules")),
+    Case("PUT", "/api/v1/models/{model_id}/rules", "write",
+         lambda _e: {"url": "/api/v1/models/m/rules",
+                     "json": {"retraining": {"cooldown": f"{next(_ids) + 1}h"}}}),
+    # silences
+    Case("GET", "/api/v1/silences", "read", _get("/api/v1/silences")),
+    Case("POST", "/api/v1/silences", "write",
+         lambda _e: {"url": "/api/v1/silences", "json": SILENCE}),
+    Case("DELETE", "/api/v1/silences/{silence_id}", "write",
+         lambda e: {"url": f"/api/v1/silences/{_fresh_silence(e)}"}),
+    # channels and deliveries
+    Case("GET", "/api/v1/channels", "read", _get("/api/v1/channels")),
+    Case("POST", "/api/v1/channels", "admin",
+         lambda _e: {"url": "/api/v1/channels",
+                     "json": {"channel_id": f"new{next(_ids)}", "type": "webhook",
+                              "url": "https://hooks.example.com/driftline"}}),
+    Case("DELETE", "/api/v1/channels/{channel_id}", "admin",
+         lambda e: {"url": f"/api/v1/channels/{_fresh_channel(e)}"}),
+    Case("POST", "/api/v1/channels/{channel_id}/rotate-secret", "admin",
+         lambda e: {"url": f"/api/v1/channels/{_fresh_channel(e, 'hook')}/rotate-secret"}),
+    Case("GET", "/api/v1/deliveries", "read", _get("/api/v1/deliveries")),
+    # triggers
+    Case("GET", "/api/v1/triggers", "read", _get("/api/v1/triggers")),
+    Case("GET", "/api/v1/triggers/{trigger_id}", "read",
+         lambda e: {"url": f"/api/v1/triggers/{_fresh_trigger(e, 'succeeded')}"}),
+    Case("GET", "/api/v1/triggers/kill-switch", "read", _get("/api/v1/triggers/kill-switch")),
+    Case("PUT", "/api/v1/triggers/kill-switch", "admin",
+         lambda _e: {"url": "/api/v1/triggers/kill-switch", "json": {"on": False}}),
+    # One request_id: the first allowed call creates the trigger (201), the others answer it
+    # (200), so the policy's max_running never refuses them.
+    Case("POST", "/api/v1/models/{model_id}/triggers", "trigger",
+         lambda _e: {"url": "/api/v1/models/m/triggers",
+                     "json": {"reason": "auth matrix", "request_id": "auth-matrix"}}),
+    Case("POST", "/api/v1/triggers/{trigger_id}/ack", "trigger",
+         lambda e: {"url": f"/api/v1/triggers/{_fresh_trigger(e, 'pending')}/ack"}),
+    # A fresh model each time: approving checks the model's max_running.
+    Case("POST", "/api/v1/triggers/{trigger_id}/approve", "trigger",
+         lambda e: {"url": f"/api/v1/triggers/"
+                           f"{_fresh_trigger(e, 'awaiting_approval', _fresh_model(e))}/approve"}),
+    Case("POST", "/api/v1/triggers/{trigger_id}/reject", "trigger",
+         lambda e: {"url": f"/api/v1/triggers/{_fresh_trigger(e, 'awaiting_approval')}/reject",
+                    "json": {"comment": "no"}}),
 ]
-GRANTS = {"read": {"read", "write", "trigger", "admin"}, "write": {"write", "admin"}}
+GRANTS = {"read": {"read", "write", "trigger", "admin"}, "write": {"write", "admin"},
+          "trigger": {"trigger", "admin"}, "admin": {"admin"}}
 
 
 @pytest.fixture
@@ -109,7 +205,7 @@ def _call(client: TestClient, engine: Engine, case: Case,
 def test_every_route_is_in_the_matrix(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     routes = {(method.upper(), path) for path, ops in paths.items() for method in ops}
-    assert routes == {(c.method, c.route) for c in CASES} | OPEN
+    assert routes == {(c.method, c.route) for c in CASES} | OPEN | SIGNED
 
 
 @pytest.mark.usefixtures("seeded")
@@ -135,6 +231,20 @@ def test_auth_matrix(client: TestClient, keys: dict[str, str], engine: Engine) -
 def test_operations_routes_need_no_key(client: TestClient) -> None:
     for method, path in sorted(OPEN):
         assert client.request(method, path).status_code == 200, path
+
+
+@pytest.mark.usefixtures("seeded")
+def test_signed_routes_refuse_api_keys(api_settings: Settings, keys: dict[str, str],
+                                       engine: Engine) -> None:
+    """The callback takes no API key: any key, even admin, without a valid signature is 401."""
+    settings = api_settings.replace(callback_secrets="whsec_" + "A" * 32)
+    body = {"trigger_id": _fresh_trigger(engine, "dispatched"), "status": "running"}
+    with TestClient(create_app(settings)) as signed_client:
+        for method, path in sorted(SIGNED):
+            for auth in ({}, bearer(keys["admin"]), {"X-API-Key": keys["admin"]}):
+                response = signed_client.request(method, path, json=body, headers=auth)
+                assert response.status_code == 401, (path, auth, response.text)
+                assert response.json()["detail"].startswith("invalid callback signature")
 
 
 def test_keys_are_stored_hashed(engine: Engine) -> None:
