@@ -16,7 +16,6 @@ transaction. Cooldown and the daily budget count in event time, so backtest and 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import replace
 from typing import Any
 
 from monitor.alert_store import AlertEntry, AuditEntry, OutboxEntry, TriggerEntry
@@ -159,7 +158,3 @@ def alerting_step(store: Store, config: ModelConfig,
         "series": {fp: s.to_json() for fp, s in sorted(new_states.items())},
         "decided": dict(sorted(decided.items())[-1000:])})
     return changed
-
-
-def resolved_copy(entry: AlertEntry, ends_at_ms: int) -> AlertEntry:
-    return replace(entry, state="resolved", ends_at_ms=ends_at_ms)

@@ -186,6 +186,7 @@ class Processor:
         # recompute the same windows at every batch.
         self.relabel_interval_s = relabel_interval_s
         self._last_relabel = -math.inf
+        self._stall_checked: dict[str, int] = {}  # model -> the window boundary last checked
 
     # ----------------------------------------------------------------- ingestion
     def apply_batch(self, store: Store, messages: Iterable[Message]) -> BatchStats:
@@ -426,15 +427,18 @@ class Processor:
                     changes.append(change)
         return changes
 
-    @staticmethod
-    def _stall(store: Store, config: ModelConfig, close_before: int) -> None:
+    def _stall(self, store: Store, config: ModelConfig, close_before: int) -> None:
         """An ingestion stall: event time moved on (other models' events) past whole windows of
         this model that got no event at all. Each such window (the last ``STALL_WINDOWS``) gets
         an ``ingestion.stall`` alert record; the next window with events records ``ok``."""
+        w = config.window_ms
+        boundary = close_before - close_before % w
+        if self._stall_checked.get(config.model_id) == boundary:
+            return  # no window boundary passed since the last check
+        self._stall_checked[config.model_id] = boundary
         last_end = store.latest_window_end(config.model_id)
         if last_end is None:
             return
-        w = config.window_ms
         missing = list(range(last_end, close_before - w + 1, w))[-STALL_WINDOWS:]
         for start in missing:
             if store.window_records(config.model_id, start):

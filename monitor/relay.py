@@ -193,8 +193,6 @@ def _deliver_trigger(conn: Connection, client: httpx.Client, settings: Settings,
     elif result.outcome == "retry":
         decision = _decide(settings, result.status_code or None, result.retry_after, row, now,
                            rng)
-        if result.status_code is None:
-            decision = _decide(settings, None, None, row, now, rng)
     else:
         decision = retry.Decision("permanent", None, result.detail)
     outcome = _finish(conn, row, decision, result.status_code, result.detail, now)

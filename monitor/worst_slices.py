@@ -129,8 +129,9 @@ def sequential_update(config: ModelConfig, saved: dict[str, Any] | None, window_
     found = targets(config, outcomes)
     for target in [ERROR_RATE, *(k.name for k in config.kpis)]:
         old = (saved or {}).get(target)
-        test = (MixtureSPRT.from_state(old) if old and old["params"] == _new_test(config)
-                .get_params() else _new_test(config))
+        fresh = _new_test(config)
+        test = (MixtureSPRT.from_state(old) if old and old["params"] == fresh.get_params()
+                else fresh)
         if target in found:
             rows, bad = found[target]
             counts = slice_counts(rows, bad, pairs=s.pairs and len(config.slices) > 1)

@@ -27,7 +27,6 @@ from monitor.db.schema import (
     CHANNELS,
     CONCEPT_STATES,
     FLAGS,
-    MODELS,
     OUTBOX,
     SILENCES,
     TRIGGERS,
@@ -35,10 +34,6 @@ from monitor.db.schema import (
 
 KeysetAfter = tuple[int, str]
 """The (time, id) of the last item of the previous page, for newest-first keyset pages."""
-
-
-def _dumps(value: Any) -> str:
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
 
 
 def _newest_first(time_col: Any, id_col: Any, after: KeysetAfter | None) -> list[Any]:
@@ -141,7 +136,7 @@ def get_silence(conn: Connection, silence_id: str) -> SilenceInfo | None:
 
 def insert_silence(conn: Connection, info: SilenceInfo) -> None:
     conn.execute(insert(SILENCES).values(
-        silence_id=info.silence_id, matchers=_dumps(info.matchers),
+        silence_id=info.silence_id, matchers=alerting_sql.dumps(info.matchers),
         starts_at_ms=info.starts_at_ms, ends_at_ms=info.ends_at_ms,
         created_by=info.created_by[:128], comment=info.comment,
         created_at_ms=info.created_at_ms))
@@ -208,8 +203,9 @@ def get_channel(conn: Connection, channel_id: str) -> ChannelInfo | None:
 def insert_channel(conn: Connection, info: ChannelInfo) -> None:
     conn.execute(insert(CHANNELS).values(
         channel_id=info.channel_id, type=info.type, url=info.url,
-        secrets=_dumps([s.to_json() for s in info.secrets]), routing_key=info.routing_key,
-        model_ids=_dumps(info.model_ids), min_severity=info.min_severity,
+        secrets=alerting_sql.dumps([s.to_json() for s in info.secrets]),
+        routing_key=info.routing_key,
+        model_ids=alerting_sql.dumps(info.model_ids), min_severity=info.min_severity,
         enabled=info.enabled, created_at_ms=info.created_at_ms,
         updated_at_ms=info.updated_at_ms))
 
@@ -223,7 +219,7 @@ def delete_channel(conn: Connection, channel_id: str) -> bool:
 def set_channel_secrets(conn: Connection, channel_id: str, secrets: list[ChannelSecret],
                         at_ms: int) -> None:
     conn.execute(update(CHANNELS).where(CHANNELS.c.channel_id == channel_id).values(
-        secrets=_dumps([s.to_json() for s in secrets]), updated_at_ms=at_ms))
+        secrets=alerting_sql.dumps([s.to_json() for s in secrets]), updated_at_ms=at_ms))
 
 
 # ---------------------------------------------------------------- deliveries
@@ -310,23 +306,12 @@ def transition_trigger(conn: Connection, trigger_id: str, from_states: Collectio
                        detail: str | None = None) -> bool:
     """Compare-and-set: move the trigger to ``to_state`` only while its status is one of
     ``from_states``. False when it is not (moved on concurrently, or unknown)."""
-    values: dict[str, Any] = {"status": to_state, "updated_at_ms": at_ms}
-    if model_version is not None:
-        values["model_version"] = model_version[:128]
-    if detail is not None:
-        values["detail"] = detail[:1024]
-    result = conn.execute(update(TRIGGERS).where(
-        TRIGGERS.c.trigger_id == trigger_id, TRIGGERS.c.status.in_(sorted(from_states)))
-        .values(**values))
-    return bool(result.rowcount)
+    return alerting_sql.set_trigger_status(conn, trigger_id, to_state, detail=detail,
+                                           model_version=model_version,
+                                           only_from=from_states, at_ms=at_ms)
 
 
-def lock_model(conn: Connection, model_id: str) -> bool:
-    """Lock the model's row until the transaction ends (``FOR UPDATE`` on PostgreSQL; SQLite's
-    ``BEGIN IMMEDIATE`` already serialises writers), so that concurrent manual triggers of one
-    model count each other. False when the model does not exist."""
-    stmt = select(MODELS.c.model_id).where(MODELS.c.model_id == model_id).with_for_update()
-    return conn.execute(stmt).first() is not None
+lock_model = alerting_sql.lock_model
 
 
 def kill_switch_source(conn: Connection,

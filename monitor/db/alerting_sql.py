@@ -7,6 +7,7 @@ transaction that the caller owns.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 import orjson
@@ -32,7 +33,8 @@ def dialect_insert(conn: Connection) -> Any:
     return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
 
 
-def _dumps(value: Any) -> str:
+def dumps(value: Any) -> str:
+    """JSON text with sorted keys, as every alerting column stores it."""
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
 
 
@@ -43,7 +45,7 @@ def load_alert_state(conn: Connection, model_id: str) -> dict[str, Any] | None:
 
 
 def save_alert_state(conn: Connection, model_id: str, state: dict[str, Any]) -> None:
-    values = {"state": _dumps(state), "updated_at_ms": now_ms()}
+    values = {"state": dumps(state), "updated_at_ms": now_ms()}
     stmt = dialect_insert(conn)(ALERT_STATES).values(model_id=model_id, **values)
     conn.execute(stmt.on_conflict_do_update(index_elements=["model_id"], set_=values))
 
@@ -53,8 +55,8 @@ def save_alerts(conn: Connection, alerts: list[AlertEntry]) -> None:
     for a in alerts:
         values = {"model_id": a.model_id, "fingerprint": a.fingerprint, "rule": a.rule,
                   "severity": a.severity, "state": a.state, "starts_at_ms": a.starts_at_ms,
-                  "ends_at_ms": a.ends_at_ms, "value": a.value, "labels": _dumps(a.labels),
-                  "annotations": _dumps(a.annotations), "updated_at_ms": now}
+                  "ends_at_ms": a.ends_at_ms, "value": a.value, "labels": dumps(a.labels),
+                  "annotations": dumps(a.annotations), "updated_at_ms": now}
         stmt = dialect_insert(conn)(ALERTS).values(alert_id=a.alert_id, created_at_ms=now, **values)
         conn.execute(stmt.on_conflict_do_update(index_elements=["alert_id"], set_=values))
 
@@ -65,12 +67,18 @@ def alert_from_row(r: Any) -> AlertEntry:
                       r.value, dict(orjson.loads(r.labels)), dict(orjson.loads(r.annotations)))
 
 
+def lock_model(conn: Connection, model_id: str) -> bool:
+    """Lock the model's row until the transaction ends (``FOR UPDATE`` on PostgreSQL; SQLite's
+    ``BEGIN IMMEDIATE`` already serialises writers), so that concurrent triggers of one model
+    count each other. False when the model does not exist."""
+    stmt = select(MODELS.c.model_id).where(MODELS.c.model_id == model_id).with_for_update()
+    return conn.execute(stmt).first() is not None
+
+
 def trigger_counts(conn: Connection, model_id: str, since_ms: int) -> TriggerCounts:
-    """Counts for the trigger policy; on PostgreSQL the model's row is locked first, so two
-    transactions (the worker's and a manual trigger's) cannot both pass ``max_running``."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(select(MODELS.c.model_id).where(MODELS.c.model_id == model_id)
-                     .with_for_update())
+    """Counts for the trigger policy; the model's row is locked first (:func:`lock_model`), so
+    two transactions (the worker's and a manual trigger's) cannot both pass ``max_running``."""
+    lock_model(conn, model_id)
     c = TRIGGERS.c
     at = func.coalesce(c.event_time_ms, c.created_at_ms)
     running = conn.execute(select(func.count()).where(
@@ -91,7 +99,7 @@ def add_outbox(conn: Connection, entries: list[OutboxEntry], *, at_ms: int | Non
     for e in entries:  # RETURNING: rowcount of ON CONFLICT DO NOTHING is not reliable
         added += conn.execute(dialect_insert(conn)(OUTBOX).values(
             message_id=e.message_id, kind=e.kind, channel_id=e.channel_id,
-            trigger_id=e.trigger_id, model_id=e.model_id, payload=_dumps(e.payload),
+            trigger_id=e.trigger_id, model_id=e.model_id, payload=dumps(e.payload),
             status="pending", attempts=0, next_attempt_at_ms=now, created_at_ms=now)
             .on_conflict_do_nothing(index_elements=["message_id"])
             .returning(OUTBOX.c.id)).first() is not None
@@ -103,7 +111,7 @@ def add_audit(conn: Connection, entries: list[AuditEntry]) -> None:
         now = now_ms()
         conn.execute(AUDIT.insert(), [
             {"at_ms": now, "actor": e.actor, "action": e.action, "model_id": e.model_id,
-             "subject": e.subject, "detail": _dumps(e.detail)} for e in entries])
+             "subject": e.subject, "detail": dumps(e.detail)} for e in entries])
 
 
 def add_trigger(conn: Connection, trigger: TriggerEntry, outbox: OutboxEntry | None,
@@ -112,7 +120,7 @@ def add_trigger(conn: Connection, trigger: TriggerEntry, outbox: OutboxEntry | N
     result = conn.execute(dialect_insert(conn)(TRIGGERS).values(
         trigger_id=t.trigger_id, model_id=t.model_id, created_at_ms=t.created_at_ms,
         event_time_ms=t.event_time_ms, status=t.status, reason=t.reason[:1024],
-        evidence=_dumps(t.evidence), manual=t.manual, requested_by=t.requested_by,
+        evidence=dumps(t.evidence), manual=t.manual, requested_by=t.requested_by,
         updated_at_ms=now_ms()).on_conflict_do_nothing(index_elements=["trigger_id"])
         .returning(TRIGGERS.c.trigger_id))
     if result.first() is None:
@@ -133,19 +141,21 @@ def trigger_from_row(r: Any) -> TriggerEntry:
 def set_trigger_status(conn: Connection, trigger_id: str, status: str, *,
                        external_id: str | None = None, detail: str | None = None,
                        model_version: str | None = None,
-                       only_from: tuple[str, ...] | None = None) -> bool:
-    """Set a trigger's status (only from one of ``only_from`` when given); False when no row
-    changed."""
-    values: dict[str, Any] = {"status": status, "updated_at_ms": now_ms()}
+                       only_from: Collection[str] | None = None,
+                       at_ms: int | None = None) -> bool:
+    """Set a trigger's status (compare-and-set: only from one of ``only_from`` when given);
+    False when no row changed."""
+    values: dict[str, Any] = {"status": status,
+                              "updated_at_ms": now_ms() if at_ms is None else at_ms}
     if external_id is not None:
         values["external_id"] = external_id
     if detail is not None:
         values["detail"] = detail[:1024]
     if model_version is not None:
-        values["model_version"] = model_version
+        values["model_version"] = model_version[:128]
     stmt = update(TRIGGERS).where(TRIGGERS.c.trigger_id == trigger_id)
     if only_from is not None:
-        stmt = stmt.where(TRIGGERS.c.status.in_(only_from))
+        stmt = stmt.where(TRIGGERS.c.status.in_(sorted(only_from)))
     return bool(conn.execute(stmt.values(**values)).rowcount)
 
 
