@@ -57,6 +57,11 @@ class Settings:
     delivery_max_age_s: int = 86_400
     delivery_alert_after: int = 5
     retraining_kill_switch: bool = False
+    reporting_password: str = ""
+    reporting_statement_timeout_ms: int = 10_000
+    grafana_url: str = ""
+    grafana_token: str = ""
+    grafana_datasource_url: str = ""
 
     @property
     def url_allow(self) -> tuple[str, ...]:
