@@ -234,6 +234,13 @@ def get_reference_sample(conn: Connection, model_id: str,
 
 
 # ---------------------------------------------------------------- metric records
+def record_from_row(r: Any) -> MetricRecord:
+    """A ``metric_records`` row as a :class:`MetricRecord`."""
+    return MetricRecord(r.model_id, int(r.window_start), int(r.window_end), r.family, r.metric,
+                        r.feature, r.slice, r.value, r.threshold, r.p_value, r.ci_low,
+                        r.ci_high, int(r.n), r.status, int(r.revision))
+
+
 def query_metrics(conn: Connection, model_id: str, *, family: str | None = None,
                   metric: str | None = None, feature: str | None = None,
                   slice: str | None = None, status: str | None = None,
@@ -259,10 +266,7 @@ def query_metrics(conn: Connection, model_id: str, *, family: str | None = None,
                          and_(c.window_start == after[0], c.id > after[1])))
     rows = conn.execute(select(RECORDS).where(*conds)
                         .order_by(c.window_start, c.id).limit(limit))
-    return [StoredMetric(int(r.id), MetricRecord(
-        r.model_id, int(r.window_start), int(r.window_end), r.family, r.metric, r.feature,
-        r.slice, r.value, r.threshold, r.p_value, r.ci_low, r.ci_high, int(r.n), r.status,
-        int(r.revision)), int(r.computed_at_ms)) for r in rows]
+    return [StoredMetric(int(r.id), record_from_row(r), int(r.computed_at_ms)) for r in rows]
 
 
 @dataclass(frozen=True)
@@ -320,10 +324,8 @@ def latest_window_records(conn: Connection, model_id: str, family: str, *,
     truncated = len(starts) < len(counts) or total > max_rows
     rows = conn.execute(select(RECORDS).where(*conds, c.window_start.in_(starts))
                         .order_by(c.window_start.desc(), c.id).limit(max_rows))
-    return WindowRecords([StoredMetric(int(r.id), MetricRecord(
-        r.model_id, int(r.window_start), int(r.window_end), r.family, r.metric, r.feature,
-        r.slice, r.value, r.threshold, r.p_value, r.ci_low, r.ci_high, int(r.n), r.status,
-        int(r.revision)), int(r.computed_at_ms)) for r in rows], truncated)
+    return WindowRecords([StoredMetric(int(r.id), record_from_row(r), int(r.computed_at_ms))
+                          for r in rows], truncated)
 
 
 # ---------------------------------------------------------------- windows

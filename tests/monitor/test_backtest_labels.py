@@ -51,5 +51,5 @@ def test_concept_drift_shows_in_labels_not_in_inputs_or_estimates(tmp_path: Path
     assert all(ddm[w] != "alert" for w in before)
     first_alert = min(w for w, status in ddm.items() if status == "alert")
     assert first_alert <= change_ms < first_alert + config.window_ms  # the window of the change
-    orphans = [d for d in result.store.dead_letters if d.reason == "orphan_feedback"]
+    orphans = [d for d in result.dead_letters if d.reason == "orphan_feedback"]
     assert orphans == []
