@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 DEMO_SECONDS ?= 60
 
-.PHONY: demo test bench lint typecheck clean
+.PHONY: demo test bench lint typecheck clean dashboards pictures
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need Python 3.11 ($(PYTHON))"; exit 1; }
@@ -31,6 +31,10 @@ $(VENV)/.stamp-bench: pyproject.toml $(VENV)/.stamp-test
 	$(PIP) install -e ".[test,torch,bench]"
 	@touch $@
 
+$(VENV)/.stamp-docs: pyproject.toml $(VENV)/.stamp-base
+	$(PIP) install -e ".[docs]"
+	@touch $@
+
 demo: $(VENV)/.stamp-base
 	$(VENV)/bin/driftline demo --duration $(DEMO_SECONDS)
 
@@ -45,6 +49,15 @@ lint: $(VENV)/.stamp-test
 
 bench: $(VENV)/.stamp-bench
 	$(PY) -m benchmarks.run --out docs/benchmarks.md
+
+# The Grafana dashboards' JSON from dashboards/definitions.py (committed; a test checks it).
+dashboards: $(VENV)/.stamp-base
+	$(PY) -m dashboards.generate
+
+# The README's pictures of the dashboards: needs a scratch PostgreSQL database (written to).
+pictures: $(VENV)/.stamp-docs
+	@test -n "$(PICTURES_DATABASE_URL)" || { echo "set PICTURES_DATABASE_URL to a scratch PostgreSQL database"; exit 2; }
+	$(PY) -m dashboards.pictures --database-url "$(PICTURES_DATABASE_URL)" --out docs/img/dashboards
 
 clean:
 	rm -rf .driftline .pytest_cache .mypy_cache .ruff_cache
