@@ -28,11 +28,23 @@ def _fail(message: str) -> int:
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from sqlalchemy.engine import make_url
+
+    from monitor.db.engine import make_engine
     from monitor.db.migrate import upgrade
+    from monitor.db.reporting import configure_role
 
     settings = _settings(args)
     upgrade(settings.database_url)
-    print(f"database at head: {settings.database_url}")
+    shown = make_url(settings.database_url).render_as_string(hide_password=True)
+    print(f"database at head: {shown}")
+    engine = make_engine(settings.database_url)
+    try:
+        for line in configure_role(engine, settings.reporting_password,
+                                   settings.reporting_statement_timeout_ms):
+            print(line)
+    finally:
+        engine.dispose()
     return 0
 
 
@@ -136,12 +148,20 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     from monitor.config import ConfigError, load_config_file
     from monitor.reference import ReferenceError
 
+    engine = None
+    if args.into_database:
+        from monitor.db.migrate import current_revision, head_revision
+
+        engine = _engine(args)
+        if current_revision(engine) != head_revision():
+            return _fail("--into-database: the database is not at the latest schema; "
+                         "run `driftline db upgrade` first")
     try:
         config = load_config_file(args.config)
         result = run_backtest(config, Path(args.reference) if args.reference else None,
                               Path(args.predictions),
                               Path(args.feedback) if args.feedback else None,
-                              progress=sys.stderr)
+                              progress=sys.stderr, engine=engine)
     except ConfigError as exc:
         return _fail(f"{args.config}: {exc}")
     except (ReferenceError, OSError) as exc:
@@ -162,6 +182,111 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from monitor.demo import run_demo
 
     return run_demo(duration_s=args.duration, workdir=Path(args.workdir))
+
+
+def _grafana_target(args: argparse.Namespace, settings: Settings) -> tuple[str, str]:
+    """The Grafana URL and token of ``dashboards push``; the token is ``--token-file``'s first
+    line, else ``--token``, else ``DRIFTLINE_GRAFANA_TOKEN``."""
+    from monitor.grafana_push import DashboardsError
+
+    url = str(args.grafana_url or settings.grafana_url)
+    if not url:
+        raise DashboardsError("no Grafana URL: set DRIFTLINE_GRAFANA_URL or pass --grafana-url")
+    if args.no_datasource and (args.datasource_url or args.datasource_database
+                               or args.update_password):
+        raise DashboardsError("--no-datasource leaves the datasource alone: drop "
+                              "--datasource-url, --datasource-database and --update-password")
+    if args.token_file:
+        try:
+            lines = Path(args.token_file).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise DashboardsError(f"cannot read the token file: {exc}") from None
+        token = lines[0].strip() if lines else ""
+    else:
+        token = str(args.token or settings.grafana_token).strip()
+    if not token:
+        raise DashboardsError("no Grafana API token: set DRIFTLINE_GRAFANA_TOKEN or pass "
+                              "--token-file (or --token)")
+    return url, token
+
+
+def cmd_dashboards_push(args: argparse.Namespace) -> int:
+    from dashboards.catalog import FOLDER_UID, JSON_DIR, dashboard_json
+    from monitor.grafana_push import (
+        DashboardsError,
+        close,
+        connect,
+        datasource_from_settings,
+        push,
+    )
+
+    settings = _settings(args)
+    try:
+        url, token = _grafana_target(args, settings)
+        models = dashboard_json()
+        if not models:
+            raise DashboardsError(f"no dashboards to push under {JSON_DIR}")
+        datasource = None if args.no_datasource else datasource_from_settings(
+            settings, args.datasource_url, args.datasource_database)
+        api = connect(url, token, timeout=args.timeout)
+        try:
+            result = push(api, models, datasource, folder_uid=args.folder_uid or FOLDER_UID,
+                          progress=sys.stdout, update_password=args.update_password)
+        finally:
+            close(api)
+    except DashboardsError as exc:
+        return _fail(str(exc))
+    print(f"pushed to {url}: {result.summary()}")
+    return 0
+
+
+def cmd_dashboards_export(args: argparse.Namespace) -> int:
+    from monitor.grafana_push import DashboardsError, export
+
+    try:
+        written = export(Path(args.dir), force=args.force, progress=sys.stdout)
+    except DashboardsError as exc:
+        return _fail(str(exc))
+    except OSError as exc:
+        return _fail(f"export to {args.dir}: {exc}")
+    print(f"exported to {args.dir}: {len(written)} file(s) written")
+    return 0
+
+
+def _add_dashboards(sub: Any, parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Adds ``dashboards push`` and ``dashboards export``; returns ``parser``."""
+    dash = sub.add_parser("dashboards", help="Grafana dashboards: push to a Grafana, or export")
+    dash_sub = dash.add_subparsers(dest="dashboards_command", required=True)
+    push = dash_sub.add_parser(
+        "push", help="create or update the folder, datasource and dashboards in a Grafana "
+                     "(idempotent: writes only what differs)")
+    push.add_argument("--grafana-url", help="e.g. http://localhost:3000 "
+                                            "(default: DRIFTLINE_GRAFANA_URL)")
+    token = push.add_mutually_exclusive_group()
+    token.add_argument("--token", help="service account token (default: "
+                                       "DRIFTLINE_GRAFANA_TOKEN; visible in the process list, "
+                                       "prefer the variable or --token-file)")
+    token.add_argument("--token-file", help="read the token from the first line of this file")
+    push.add_argument("--datasource-url", help="host:port of PostgreSQL as Grafana reaches it "
+                      "(default: DRIFTLINE_GRAFANA_DATASOURCE_URL, else the database URL's)")
+    push.add_argument("--datasource-database",
+                      help="database name (default: the database URL's)")
+    push.add_argument("--no-datasource", action="store_true",
+                      help="leave the datasource alone (e.g. provisioned from files)")
+    push.add_argument("--update-password", action="store_true",
+                      help="send DRIFTLINE_REPORTING_PASSWORD even when nothing else of the "
+                           "datasource changed (Grafana never returns it to compare)")
+    push.add_argument("--folder-uid", help="folder for the dashboards (default: driftline)")
+    push.add_argument("--timeout", type=float, default=10.0,
+                      help="seconds per request (default 10)")
+    push.set_defaults(func=cmd_dashboards_push)
+    export = dash_sub.add_parser(
+        "export", help="write the dashboards (<uid>.json) and provisioning files to DIR")
+    export.add_argument("dir", metavar="DIR")
+    export.add_argument("--force", action="store_true",
+                        help="overwrite files that differ from the dashboards")
+    export.set_defaults(func=cmd_dashboards_export)
+    return parser
 
 
 def _add_relay(sub: Any) -> None:
@@ -236,8 +361,11 @@ def build_parser() -> argparse.ArgumentParser:
     bt.add_argument("--predictions", required=True)
     bt.add_argument("--feedback")
     bt.add_argument("--out", required=True)
+    bt.add_argument("--into-database", action="store_true",
+                    help="also register the model and write every result into the database "
+                         "(DRIFTLINE_DATABASE_URL or --database-url), for the API and Grafana")
     bt.set_defaults(func=cmd_backtest)
-    return parser
+    return _add_dashboards(sub, parser)
 
 
 def main(argv: list[str] | None = None) -> int:
