@@ -181,7 +181,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from monitor.demo import run_demo
 
-    return run_demo(duration_s=args.duration, workdir=Path(args.workdir))
+    return run_demo(duration_s=args.duration, workdir=Path(args.workdir), seed=args.seed)
 
 
 def _grafana_target(args: argparse.Namespace, settings: Settings) -> tuple[str, str]:
@@ -296,6 +296,15 @@ def _add_relay(sub: Any) -> None:
     relay.set_defaults(func=cmd_relay)
 
 
+def _add_demo(sub: Any) -> None:
+    demo = sub.add_parser("demo", help="everything embedded, with simulated traffic and drift")
+    demo.add_argument("--duration", type=float, default=60.0, help="seconds (default 60)")
+    demo.add_argument("--workdir", default=".driftline/demo")
+    demo.add_argument("--seed", type=int, default=None,
+                      help="seed of the simulated traffic (default: from the clock; printed)")
+    demo.set_defaults(func=cmd_demo)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="driftline", description=__doc__)
     parser.add_argument("--database-url", dest="database_url",
@@ -305,10 +314,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    demo = sub.add_parser("demo", help="everything embedded, with simulated traffic and drift")
-    demo.add_argument("--duration", type=float, default=60.0, help="seconds (default 60)")
-    demo.add_argument("--workdir", default=".driftline/demo")
-    demo.set_defaults(func=cmd_demo)
+    _add_demo(sub)
 
     serve = sub.add_parser("serve", help="the HTTP API")
     serve.add_argument("--host")

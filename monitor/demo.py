@@ -79,17 +79,21 @@ def _setup_database(settings: Settings, spec: Any) -> str:
     return key
 
 
-def _drift_view(api: str, key: str) -> tuple[int, list[tuple[str, list[str]]]]:
-    """Closed windows and, per window with drift, the drifted features (read over the API)."""
+def _drift_view(api: str, key: str) -> tuple[int, list[tuple[str, list[str]]]] | None:
+    """Closed windows and, per window with drift, the drifted features (read over the API).
+
+    ``None`` when the API did not answer in time (the embedded SQLite file is busy while the
+    worker writes); the caller keeps what it showed last.
+    """
     headers = {"Authorization": f"Bearer {key}"}
     url = f"{api}/api/v1/models/{MODEL_ID}/metrics"
     params: dict[str, str | int] = {"family": "data_drift", "limit": 1000,
               "from": format_ms(now_ms() - 2 * EVENT_SPAN_MS), "to": format_ms(now_ms() + 1)}
     try:
-        resp = httpx.get(url, params=params, headers=headers, timeout=5)
+        resp = httpx.get(url, params=params, headers=headers, timeout=10)
         resp.raise_for_status()
     except httpx.HTTPError:
-        return 0, []
+        return None
     by_window: dict[str, list[str]] = {}
     for rec in resp.json()["items"]:
         drifted = by_window.setdefault(rec["window_start"], [])
@@ -98,33 +102,66 @@ def _drift_view(api: str, key: str) -> tuple[int, list[tuple[str, list[str]]]]:
     return len(by_window), [(w, sorted(f)) for w, f in sorted(by_window.items()) if f]
 
 
-def _live_view(worker: Any, api: str, key: str, stop: threading.Event, started: float,
-               duration_s: float) -> None:
-    """Every two seconds: events, rate, windows closed, and newly drifted windows (via the API)."""
-    last_count, last_t = 0, time.monotonic()
-    reported: set[str] = set()
-    while not stop.wait(2.0) and time.monotonic() - started < duration_s:
-        totals = worker.stats.totals
-        now = time.monotonic()
-        rate = (totals.accepted - last_count) / (now - last_t)
-        last_count, last_t = totals.accepted, now
-        closed, drift = _drift_view(api, key)
-        print(f"[{now - started:5.1f}s] events {totals.accepted:>7,} ({rate:>7,.0f}/s)  "
-              f"feedback {totals.feedback:>7,}  dead letters {totals.dead_letters}  "
-              f"windows closed {closed:>3}", flush=True)
-        for window, features in drift:
-            if window not in reported:
-                reported.add(window)
+class _LiveView:
+    """Every two seconds: events, rate, windows closed, and newly drifted windows (via the API).
+
+    Runs for ``duration_s``. If the worker has not caught up with the simulated hour by then (a
+    slow machine), it says so and keeps going until the worker has processed every prediction
+    and the windows have had ``settle_s`` to close, for at most ``grace_s`` more.
+    """
+
+    def __init__(self, worker: Any, api: str, key: str, n_events: int, settle_s: float) -> None:
+        self.worker, self.api, self.key = worker, api, key
+        self.n_events, self.settle_s = n_events, settle_s
+        self.reported: set[str] = set()
+        self.closed = 0
+        self.drift: list[tuple[str, list[str]]] = []
+
+    def _refresh(self) -> None:
+        view = _drift_view(self.api, self.key)
+        if view is not None:
+            self.closed, self.drift = view
+        for window, features in self.drift:
+            if window not in self.reported:
+                self.reported.add(window)
                 print(f"    drift detected in window {window}: {', '.join(features)}",
                       flush=True)
-    closed, drift = _drift_view(api, key)
-    print(f"\ndone: {closed} windows closed, {len(drift)} with drift alerts "
-          f"(read over the API at {api}).")
-    if drift:
-        print(f"first drifted window {drift[0][0]}: {', '.join(drift[0][1])}")
+
+    def run(self, stop: threading.Event, started: float, duration_s: float,
+            grace_s: float) -> None:
+        last_count, last_t = 0, time.monotonic()
+        caught_up_at: float | None = None
+        announced = False
+        while not stop.wait(2.0):
+            totals = self.worker.stats.totals
+            now = time.monotonic()
+            if caught_up_at is None and totals.accepted >= self.n_events:
+                caught_up_at = now
+            settled = caught_up_at is not None and now - caught_up_at >= self.settle_s
+            overtime = now - started - duration_s
+            if overtime >= 0 and (settled or overtime >= grace_s):
+                break
+            if overtime >= 0 and not announced:
+                announced = True
+                doing = ("the last windows are closing" if caught_up_at is not None else
+                         f"the worker is still on the simulated hour ({totals.accepted:,} of "
+                         f"{self.n_events:,} predictions)")
+                print(f"  time is up, but {doing}: letting it finish, at most {grace_s:.0f}s "
+                      f"more (Ctrl-C stops now)", flush=True)
+            rate = (totals.accepted - last_count) / (now - last_t)
+            last_count, last_t = totals.accepted, now
+            self._refresh()
+            print(f"[{now - started:5.1f}s] events {totals.accepted:>7,} ({rate:>7,.0f}/s)  "
+                  f"feedback {totals.feedback:>7,}  dead letters {totals.dead_letters}  "
+                  f"windows closed {self.closed:>3}", flush=True)
+        # Windows that closed after the last tick.
+        self._refresh()
+        print(f"\ndone: {self.closed} windows closed, {len(self.drift)} with drift alerts "
+              f"(read over the API at {self.api}).")
 
 
-def run_demo(duration_s: float = 60.0, workdir: Path = Path(".driftline/demo")) -> int:
+def run_demo(duration_s: float = 60.0, workdir: Path = Path(".driftline/demo"),
+             seed: int | None = None) -> int:
     from monitor import simulate
     from monitor.embedded_broker import EmbeddedBroker
     from monitor.worker import Worker
@@ -152,7 +189,8 @@ def run_demo(duration_s: float = 60.0, workdir: Path = Path(".driftline/demo")) 
         spec = simulate.SimulationSpec(
             model_id=MODEL_ID, n_events=EVENTS, rate_per_s=EVENTS / (EVENT_SPAN_MS / 1000),
             start_ms=now_ms() - EVENT_SPAN_MS - 120_000, drift_at=EVENTS // 2,
-            drift_shift=1.0, category_drift=True, seed=int(time.time()) % 1000,
+            drift_shift=1.0, category_drift=True,
+            seed=int(time.time()) % 1000 if seed is None else seed,
             label_delay_ms=60_000)
         key = _setup_database(settings, spec)
         port = _free_port()
@@ -173,10 +211,11 @@ def run_demo(duration_s: float = 60.0, workdir: Path = Path(".driftline/demo")) 
               f"  db      {settings.database_url}\n"
               f"  api     {api}/docs   key: {key}\n"
               f"  model   {MODEL_ID}: {len(spec.feature_names)} features, {WINDOW} windows; "
-              f"drift injected into {drifted_names} half-way\n"
+              f"drift injected into {drifted_names} half-way (seed {spec.seed})\n"
               f"  try:    curl -H 'Authorization: Bearer {key}' "
               f"'{api}/api/v1/models/{MODEL_ID}/metrics?family=data_drift&status=alert'\n")
-        _live_view(worker, api, key, stop, started, duration_s)
+        _LiveView(worker, api, key, EVENTS, settings.idle_partition_timeout_s + 5).run(
+            stop, started, duration_s, grace_s=max(60.0, duration_s))
         return 0
     finally:
         stop.set()
