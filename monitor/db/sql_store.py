@@ -9,7 +9,19 @@ from functools import lru_cache
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, and_, delete, exists, func, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Text,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from monitor.alert_store import AlertEntry, AuditEntry, OutboxEntry, TriggerCounts, TriggerEntry
@@ -74,6 +86,10 @@ _PG_PREDICTIONS = (
     "SELECT m, p, e, t, w, v, pr, s, sl, NULL, NULL, NULL, 0 FROM unnest(%s::text[], %s::text[], "
     "%s::text[], %s::bigint[], %s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[]) "
     "WITH ORDINALITY AS u(m, p, e, t, w, v, pr, s, sl, i) ORDER BY i ON CONFLICT DO NOTHING")
+_PG_OUTCOMES = (
+    f"UPDATE {PREDICTIONS.name} AS p SET label = u.l, label_ts_ms = u.t, outcomes = u.o, "
+    "feedback_count = u.c FROM unnest(%s::text[], %s::text[], %s::bigint[], %s::text[], "
+    "%s::int[]) AS u(pid, l, t, o, c) WHERE p.model_id = %s AND p.prediction_id = u.pid")
 _SQLITE_PREDICTIONS = (
     f"INSERT INTO {PREDICTIONS.name} ({_PREDICTION_COLUMNS}) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, 0) ON CONFLICT DO NOTHING")
@@ -210,6 +226,18 @@ class SqlStore:
              "topic": r.topic, "kafka_partition": r.partition, "kafka_offset": r.offset}
             for r in rows])
 
+    def _among(self, column: Any, ids: Sequence[str]) -> Any:
+        """``column IN ids``; on PostgreSQL as ``IN (SELECT unnest(array))``.
+
+        A literal ``IN`` list becomes ``= ANY(...)``, which the planner applies as a filter after
+        an index scan on ``model_id`` alone while the table has no statistics yet (a new
+        deployment before autovacuum's first ANALYZE): quadratic. The semi-join over ``unnest``
+        is a hash join then and an index probe per id once statistics exist.
+        """
+        if self._postgres:
+            return column.in_(select(func.unnest(literal(list(ids), postgresql.ARRAY(Text)))))
+        return column.in_(ids)
+
     def join_feedback(self, model_id: str, prediction_ids: list[str]) -> int:
         pending_any = self.conn.execute(select(FEEDBACK.c.event_id).where(
             FEEDBACK.c.model_id == model_id, FEEDBACK.c.joined.is_(False)).limit(1)).first()
@@ -219,14 +247,14 @@ class SqlStore:
         for chunk in _chunks(sorted(set(prediction_ids))):
             pending = self.conn.execute(select(FEEDBACK).where(
                 FEEDBACK.c.model_id == model_id, FEEDBACK.c.joined.is_(False),
-                FEEDBACK.c.prediction_id.in_(chunk))
+                self._among(FEEDBACK.c.prediction_id, chunk))
                 .order_by(FEEDBACK.c.ts_ms, FEEDBACK.c.event_id)).mappings().all()
             if not pending:
                 continue
             ids = sorted({fb["prediction_id"] for fb in pending})
             preds = {r["prediction_id"]: r for r in self.conn.execute(select(PREDICTIONS).where(
                 PREDICTIONS.c.model_id == model_id,
-                PREDICTIONS.c.prediction_id.in_(ids))).mappings()}
+                self._among(PREDICTIONS.c.prediction_id, ids))).mappings()}
             done: list[str] = []
             outcomes: dict[str, JoinedOutcome] = {}
             for fb in pending:
@@ -246,18 +274,32 @@ class SqlStore:
                     orjson.loads(fb["label"]) if fb["label"] else None, fb["has_label"],
                     orjson.loads(fb["events"]) if fb["events"] else {}))
                 done.append(fb["event_id"])
-            for pid, o in outcomes.items():
-                self.conn.execute(update(PREDICTIONS).where(
-                    PREDICTIONS.c.model_id == model_id, PREDICTIONS.c.prediction_id == pid)
-                    .values(label=_json(o.label), label_ts_ms=o.label_ts_ms,
-                            outcomes=_json(o.outcomes), feedback_count=o.feedback_count))
+            self._store_outcomes(model_id, outcomes)
             self._relabel(model_id, sorted({int(preds[pid]["window_start"]) for pid in outcomes}))
             for ev_chunk in _chunks(done):
                 self.conn.execute(update(FEEDBACK).where(
-                    FEEDBACK.c.model_id == model_id, FEEDBACK.c.event_id.in_(ev_chunk))
+                    FEEDBACK.c.model_id == model_id, self._among(FEEDBACK.c.event_id, ev_chunk))
                     .values(joined=True))
             joined += len(done)
         return joined
+
+    def _store_outcomes(self, model_id: str, outcomes: dict[str, JoinedOutcome]) -> None:
+        """Write the folded feedback onto its predictions in one statement, not one per row."""
+        if not outcomes:
+            return
+        rows = [(pid, _json(o.label), o.label_ts_ms, _json(o.outcomes), o.feedback_count)
+                for pid, o in outcomes.items()]
+        if self._postgres:
+            columns = tuple(list(c) for c in zip(*rows, strict=True))
+            self.conn.exec_driver_sql(_PG_OUTCOMES, (*columns, model_id))
+            return
+        p = PREDICTIONS.c
+        self.conn.execute(update(PREDICTIONS).where(
+            p.model_id == model_id, p.prediction_id == bindparam("b_pid"))
+            .values(label=bindparam("b_label"), label_ts_ms=bindparam("b_label_ts"),
+                    outcomes=bindparam("b_outcomes"), feedback_count=bindparam("b_count")),
+            [{"b_pid": r[0], "b_label": r[1], "b_label_ts": r[2], "b_outcomes": r[3],
+              "b_count": r[4]} for r in rows])
 
     def _relabel(self, model_id: str, window_starts: list[int]) -> None:
         c = WINDOWS.c
@@ -283,7 +325,7 @@ class SqlStore:
             -1 if r["kafka_offset"] is None else r["kafka_offset"])) for r in rows]
         for chunk in _chunks([r["event_id"] for r in rows]):
             self.conn.execute(delete(FEEDBACK).where(f.model_id == model_id,
-                                                     f.event_id.in_(chunk)))
+                                                     self._among(f.event_id, chunk)))
         self.add_dead_letters(dead)
         return dead
 
