@@ -106,13 +106,14 @@ class _LiveView:
     """Every two seconds: events, rate, windows closed, and newly drifted windows (via the API).
 
     Runs for ``duration_s``. If the worker has not caught up with the simulated hour by then (a
-    slow machine), it says so and keeps going until the worker has processed every prediction
-    and the windows have had ``settle_s`` to close, for at most ``grace_s`` more.
+    slow machine), it says so and keeps going, for at most ``grace_s`` more, until the worker has
+    processed every prediction and no window has closed for ``settle_ticks`` ticks.
     """
 
-    def __init__(self, worker: Any, api: str, key: str, n_events: int, settle_s: float) -> None:
+    def __init__(self, worker: Any, api: str, key: str, n_events: int,
+                 settle_ticks: int = 3) -> None:
         self.worker, self.api, self.key = worker, api, key
-        self.n_events, self.settle_s = n_events, settle_s
+        self.n_events, self.settle_ticks = n_events, settle_ticks
         self.reported: set[str] = set()
         self.closed = 0
         self.drift: list[tuple[str, list[str]]] = []
@@ -130,20 +131,19 @@ class _LiveView:
     def run(self, stop: threading.Event, started: float, duration_s: float,
             grace_s: float) -> None:
         last_count, last_t = 0, time.monotonic()
-        caught_up_at: float | None = None
+        quiet_ticks, last_closed = 0, -1
         announced = False
         while not stop.wait(2.0):
             totals = self.worker.stats.totals
             now = time.monotonic()
-            if caught_up_at is None and totals.accepted >= self.n_events:
-                caught_up_at = now
-            settled = caught_up_at is not None and now - caught_up_at >= self.settle_s
+            caught_up = totals.accepted >= self.n_events
             overtime = now - started - duration_s
+            settled = caught_up and quiet_ticks >= self.settle_ticks
             if overtime >= 0 and (settled or overtime >= grace_s):
                 break
             if overtime >= 0 and not announced:
                 announced = True
-                doing = ("the last windows are closing" if caught_up_at is not None else
+                doing = ("the last windows are closing" if caught_up else
                          f"the worker is still on the simulated hour ({totals.accepted:,} of "
                          f"{self.n_events:,} predictions)")
                 print(f"  time is up, but {doing}: letting it finish, at most {grace_s:.0f}s "
@@ -151,6 +151,8 @@ class _LiveView:
             rate = (totals.accepted - last_count) / (now - last_t)
             last_count, last_t = totals.accepted, now
             self._refresh()
+            quiet_ticks = quiet_ticks + 1 if caught_up and self.closed == last_closed else 0
+            last_closed = self.closed
             print(f"[{now - started:5.1f}s] events {totals.accepted:>7,} ({rate:>7,.0f}/s)  "
                   f"feedback {totals.feedback:>7,}  dead letters {totals.dead_letters}  "
                   f"windows closed {self.closed:>3}", flush=True)
@@ -214,7 +216,7 @@ def run_demo(duration_s: float = 60.0, workdir: Path = Path(".driftline/demo"),
               f"drift injected into {drifted_names} half-way (seed {spec.seed})\n"
               f"  try:    curl -H 'Authorization: Bearer {key}' "
               f"'{api}/api/v1/models/{MODEL_ID}/metrics?family=data_drift&status=alert'\n")
-        _LiveView(worker, api, key, EVENTS, settings.idle_partition_timeout_s + 5).run(
+        _LiveView(worker, api, key, EVENTS).run(
             stop, started, duration_s, grace_s=max(60.0, duration_s))
         return 0
     finally:
