@@ -217,7 +217,7 @@ def run_demo(duration_s: float = 60.0, workdir: Path = Path(".driftline/demo"),
               f"  try:    curl -H 'Authorization: Bearer {key}' "
               f"'{api}/api/v1/models/{MODEL_ID}/metrics?family=data_drift&status=alert'\n")
         _LiveView(worker, api, key, EVENTS).run(
-            stop, started, duration_s, grace_s=max(60.0, duration_s))
+            stop, started, duration_s, grace_s=max(120.0, duration_s))
         return 0
     finally:
         stop.set()

@@ -23,7 +23,7 @@ def test_demo_finds_the_drift_and_stops_cleanly(tmp_path: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "monitor.cli", "demo", "--duration", "20", "--seed", "11",
          "--workdir", str(tmp_path / "demo")],
-        cwd=ROOT, capture_output=True, text=True, timeout=180, check=False)
+        cwd=ROOT, capture_output=True, text=True, timeout=240, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     out = proc.stdout
     assert "key: dl_" in out
