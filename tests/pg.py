@@ -97,18 +97,26 @@ def _embedded_server() -> Iterator[str]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def fresh_database(base_url: str) -> str:
-    """Create an empty database ``dl_test_<hex>`` on *base_url*'s server; return its URL.
+def fresh_database(base_url: str, template: str | None = None) -> str:
+    """Create a database ``dl_test_<hex>`` on *base_url*'s server; return its URL.
 
-    The ``CREATE DATABASE`` runs on an AUTOCOMMIT connection to *base_url*'s own database.
-    The returned URL keeps *base_url*'s user, host and query, with driver ``postgresql+psycopg``.
+    Empty, or a copy of the ``dl_test_*`` database at URL *template* (which nobody may be
+    connected to). The ``CREATE DATABASE`` runs on an AUTOCOMMIT connection to *base_url*'s own
+    database. The returned URL keeps *base_url*'s user, host and query, with driver
+    ``postgresql+psycopg``.
     """
     base = _sqlalchemy_url(base_url)
     name = f"{DB_PREFIX}{uuid.uuid4().hex[:16]}"
+    copy = ""
+    if template is not None:
+        source = _sqlalchemy_url(template).database or ""
+        if not source.startswith(DB_PREFIX):
+            raise ValueError(f"refusing to copy {source!r}: only {DB_PREFIX}* test databases")
+        copy = f' TEMPLATE "{source}"'
     engine = create_engine(base, isolation_level="AUTOCOMMIT", poolclass=NullPool)
     try:
         with engine.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
     finally:
         engine.dispose()
     return _render(base.set(database=name))

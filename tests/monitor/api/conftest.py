@@ -40,7 +40,9 @@ def bearer(key: str) -> dict[str, str]:
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest) -> str:
     """A database migrated to head: a SQLite file, then a fresh PostgreSQL database."""
-    url: str = request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url")
+    if request.param == "postgres":
+        return str(request.getfixturevalue("pg_migrated_url"))
+    url: str = request.getfixturevalue("sqlite_url")
     upgrade(url)
     return url
 
