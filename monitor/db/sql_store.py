@@ -13,7 +13,6 @@ from sqlalchemy import (
     Connection,
     Text,
     and_,
-    bindparam,
     delete,
     exists,
     func,
@@ -90,6 +89,9 @@ _PG_OUTCOMES = (
     f"UPDATE {PREDICTIONS.name} AS p SET label = u.l, label_ts_ms = u.t, outcomes = u.o, "
     "feedback_count = u.c FROM unnest(%s::text[], %s::text[], %s::bigint[], %s::text[], "
     "%s::int[]) AS u(pid, l, t, o, c) WHERE p.model_id = %s AND p.prediction_id = u.pid")
+_SQLITE_OUTCOMES = (
+    f"UPDATE {PREDICTIONS.name} SET label = ?2, label_ts_ms = ?3, outcomes = ?4, "
+    "feedback_count = ?5 WHERE model_id = ?6 AND prediction_id = ?1")
 _SQLITE_PREDICTIONS = (
     f"INSERT INTO {PREDICTIONS.name} ({_PREDICTION_COLUMNS}) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, 0) ON CONFLICT DO NOTHING")
@@ -292,14 +294,8 @@ class SqlStore:
         if self._postgres:
             columns = tuple(list(c) for c in zip(*rows, strict=True))
             self.conn.exec_driver_sql(_PG_OUTCOMES, (*columns, model_id))
-            return
-        p = PREDICTIONS.c
-        self.conn.execute(update(PREDICTIONS).where(
-            p.model_id == model_id, p.prediction_id == bindparam("b_pid"))
-            .values(label=bindparam("b_label"), label_ts_ms=bindparam("b_label_ts"),
-                    outcomes=bindparam("b_outcomes"), feedback_count=bindparam("b_count")),
-            [{"b_pid": r[0], "b_label": r[1], "b_label_ts": r[2], "b_outcomes": r[3],
-              "b_count": r[4]} for r in rows])
+        else:
+            self.conn.exec_driver_sql(_SQLITE_OUTCOMES, [(*r, model_id) for r in rows])
 
     def _relabel(self, model_id: str, window_starts: list[int]) -> None:
         c = WINDOWS.c
